@@ -1,0 +1,1 @@
+"""Lightning callbacks: checkpoints and run status, sample grids, progress display."""

@@ -1,0 +1,120 @@
+"""Validation of a composed run config: one line naming the key and the fix, before anything trains.
+
+Two passes: :func:`validate` checks values that need nothing built (batch, lengths, optimizer betas, logger
+modes); :func:`check_composition` checks that the built parts fit together (a conditional model needs a
+labelled dataset with the same number of classes; a model's resolution must be the dataset's; an image model
+cannot train on 2-D points). Schedules, regularizers and augmentations check their own values when built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from gan_zoo.errors import ConfigError, GanZooError
+
+
+def _number(cfg: DictConfig, key: str) -> float:
+    value = cfg[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{key} must be a number (got {value!r})")
+    return value
+
+
+def validate(cfg: DictConfig) -> None:
+    batch = _number(cfg, "batch_size")
+    if batch <= 0 or int(batch) != batch:
+        raise ConfigError(f"batch_size must be a positive integer (got {batch})")
+    if _number(cfg, "total_kimg") <= 0:
+        raise ConfigError(f"total_kimg must be > 0 (got {cfg.total_kimg}): the run length in thousands of images")
+    if int(_number(cfg, "n_dis")) < 1:
+        raise ConfigError(f"n_dis must be >= 1 (got {cfg.n_dis}): D steps per G step")
+    devices = cfg.trainer.get("devices", 1)
+    if isinstance(devices, int) and devices > 0 and batch % devices:
+        raise ConfigError(
+            f"batch_size={int(batch)} is not divisible by trainer.devices={devices}: each device takes an equal share"
+        )
+    if cfg.on_divergence not in ("raise", "record"):
+        raise ConfigError(f"on_divergence must be 'raise' or 'record' (got {cfg.on_divergence!r})")
+    betas = cfg.optimizer.optim.get("betas")
+    if betas is not None:
+        if len(betas) != 2 or not all(isinstance(b, float) for b in betas):
+            raise ConfigError(
+                f"optimizer.optim.betas must be two floats like [0.0, 0.99] (got {list(betas)}); torch rejects mixed int/float"
+            )
+        if not all(0.0 <= b < 1.0 for b in betas):
+            raise ConfigError(f"optimizer.optim.betas must lie in [0, 1) (got {list(betas)})")
+    for key in ("g_lr_mult", "d_lr_mult"):
+        if _number(cfg.optimizer, key) <= 0:
+            raise ConfigError(f"optimizer.{key} must be > 0 (got {cfg.optimizer[key]})")
+    wandb = cfg.logger.get("wandb")
+    if wandb is not None and wandb.get("mode") not in ("online", "offline", "disabled"):
+        raise ConfigError(f"logger.wandb.mode must be online, offline or disabled (got {wandb.get('mode')!r})")
+
+
+def check_model_fits_data(cfg: DictConfig, dataset) -> None:
+    """Before building the networks: image model vs 2-D points, and the resolution the config asks for."""
+    data_res = getattr(dataset, "resolution", None)
+    model_res = cfg.model.get("resolution")
+    if (data_res is None) != (model_res is None):
+        kind = "2-D points" if data_res is None else f"{data_res}px images"
+        raise ConfigError(
+            f"model={cfg.model.get('name')} does not fit dataset of {kind}: use model=mlp for 2-D data, an image model otherwise"
+        )
+    if data_res is not None and model_res != data_res:
+        raise ConfigError(
+            f"model.resolution={model_res} but dataset.resolution={data_res}: pick a model preset for {data_res}px "
+            f"or set model.resolution={data_res}"
+        )
+
+
+def check_composition(cfg: DictConfig, dataset, G, D) -> None:
+    data_res = getattr(dataset, "resolution", None)
+    model_res = getattr(G, "resolution", None)
+    if (data_res is None) != (model_res is None):
+        kind = "2-D points" if data_res is None else f"{data_res}px images"
+        raise ConfigError(
+            f"model={cfg.model.get('name')} does not fit dataset of {kind}: use model=mlp for 2-D data, an image model otherwise"
+        )
+    if data_res is not None and model_res != data_res:
+        raise ConfigError(
+            f"model.resolution={model_res} but dataset.resolution={data_res}: pick a model preset for {data_res}px "
+            f"or set model.resolution={data_res}"
+        )
+    channels = getattr(dataset, "num_channels", None)
+    if channels is not None and channels != getattr(G, "img_channels", channels):
+        raise ConfigError(
+            f"the dataset has {channels}-channel images but the model makes {G.img_channels}: set dataset.channels=3"
+        )
+    c_dim, classes = int(getattr(G, "c_dim", 0)), int(getattr(dataset, "num_classes", 0))
+    if c_dim and not classes:
+        raise ConfigError(
+            f"model.c_dim={c_dim} (conditional) but the dataset is unlabelled: use an unconditional preset (model.c_dim=0)"
+            " or labels: true on a labelled dataset"
+        )
+    if c_dim and c_dim != classes:
+        raise ConfigError(f"model.c_dim={c_dim} but the dataset has {classes} classes: set model.c_dim={classes}")
+    if getattr(D, "c_dim", c_dim) != c_dim:
+        raise ConfigError(f"model.generator c_dim={c_dim} but model.discriminator c_dim={D.c_dim}: they must agree")
+
+
+def build(node: DictConfig, key: str, **kwargs: Any) -> Any:
+    """``hydra.utils.instantiate`` with its multi-line errors turned into one line naming the key."""
+    try:
+        return instantiate(node, **kwargs)
+    except InstantiationException as exc:
+        cause = exc.__cause__ or exc
+        if isinstance(cause, GanZooError):
+            raise type(cause)(str(cause) if str(cause).startswith(key) else f"{key}: {cause}") from None
+        text = " ".join(str(cause).split())
+        raise ConfigError(f"cannot build {key}: {text}") from None
+    except GanZooError:
+        raise
+
+
+def build_all(nodes: DictConfig, key: str, keep: Callable[[str], bool] = lambda name: True) -> dict[str, Any]:
+    return {name: build(node, f"{key}.{name}") for name, node in nodes.items() if keep(name)}

@@ -1,0 +1,233 @@
+"""AdversarialModule: the D steps and the G step of every GAN in gan_zoo, with nothing model-specific.
+
+One training iteration (one loader batch of ``batch * (n_dis + 1)`` real images per rank):
+
+1. ``n_dis`` D steps, each on its own real batch and fresh z: ``fake = G(z, c)`` detached;
+   ``loss.d(D(aug(real), c), D(aug(fake), c))`` plus every D-side regularizer due this step (R1 and R2 by
+   double backprop w.r.t. the pre-augmentation images, ``interval`` for lazy application).
+2. One G step on the last real batch and fresh z: ``loss.g(D(aug(G(z, c)), c), D(aug(real), c))`` plus
+   G-side regularizers (e.g. path length).
+3. Schedules (half-cosine over the burn-in) set lr, Adam beta2, gamma, augment p and the EMA half-life
+   from the kimg at the start of the iteration; G_ema is updated after the G step.
+
+kimg counts real images shown to D (``batch * n_dis`` per iteration, all ranks), as R3GAN and
+stylegan2-ada do. Randomness (z, augmentation) is drawn from a generator reseeded from (seed, rank,
+iteration) every iteration, so a resumed run draws exactly what an uninterrupted one would.
+Non-finite losses raise :class:`~gan_zoo.errors.DivergenceError` before any optimizer step is taken with them.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from torch import nn
+
+from gan_zoo.data.base import to_float
+from gan_zoo.ema import ema_beta, update_ema
+from gan_zoo.errors import DivergenceError
+from gan_zoo.regularizers.base import DStepInputs, GStepInputs
+from gan_zoo.sampling import one_hot
+from gan_zoo.schedules import Schedules
+
+
+class AdversarialModule(pl.LightningModule):
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        loss,
+        regularizers: dict[str, nn.Module],
+        augment: nn.Module,
+        optimizer,  # a partial: optimizer(params, lr=...) -> torch.optim.Optimizer
+        schedules: Schedules,
+        batch_size: int,
+        total_kimg: float,
+        n_dis: int = 1,
+        seed: int = 0,
+        g_lr_mult: float = 1.0,
+        d_lr_mult: float = 1.0,
+        channels_last: bool = False,
+        compile: bool = False,
+        run_dir: str | Path = ".",
+        cfg=None,
+    ) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.G, self.D = generator, discriminator
+        self.G_ema = copy.deepcopy(generator).eval().requires_grad_(False)
+        self.loss = loss
+        self.regularizers = nn.ModuleDict(regularizers)
+        self.augment = augment
+        self.optimizer_factory = optimizer
+        self.schedules = schedules
+        self.batch_size, self.total_kimg, self.n_dis = int(batch_size), float(total_kimg), int(n_dis)
+        self.seed, self.g_lr_mult, self.d_lr_mult = int(seed), float(g_lr_mult), float(d_lr_mult)
+        self.channels_last = bool(channels_last) and generator.resolution is not None
+        self.use_compile = bool(compile)
+        self.run_dir = Path(run_dir)
+        self.cfg = cfg
+        self.iteration = 0
+        self.last_values: dict[str, float] = {}
+        if self.channels_last:
+            for net in (self.G, self.D, self.G_ema):
+                net.to(memory_format=torch.channels_last)
+        self._g_forward = torch.compile(self.G) if self.use_compile else self.G
+
+    # ---- bookkeeping ---------------------------------------------------------------------------------
+    @property
+    def kimg(self) -> float:
+        return self.iteration * self.batch_size * self.n_dis / 1000.0
+
+    @property
+    def world_size(self) -> int:
+        return self.trainer.world_size if self._trainer is not None else 1
+
+    @property
+    def per_rank_batch(self) -> int:
+        return self.batch_size // self.world_size
+
+    def _rng(self) -> torch.Generator:
+        rank = self.global_rank if self._trainer is not None else 0
+        state = np.random.SeedSequence([self.seed, rank, self.iteration]).generate_state(2, dtype=np.uint64)
+        return torch.Generator().manual_seed(int(state[0] >> np.uint64(1)))
+
+    def _prepare(self, x: torch.Tensor) -> torch.Tensor:
+        x = to_float(x)
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+    def _latents(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        return torch.randn(n, self.G.z_dim, generator=gen).to(self.device)
+
+    def _due(self, side: str, step: int) -> list[tuple[str, nn.Module]]:
+        return [(n, r) for n, r in self.regularizers.items() if r.side == side and step % r.interval == 0]
+
+    # ---- optimisation ----------------------------------------------------------------------------------
+    def configure_optimizers(self):
+        lr = self.schedules("lr", 0.0)
+        opt_g = self.optimizer_factory(self.G.parameters(), lr=lr * self.g_lr_mult)
+        opt_d = self.optimizer_factory(self.D.parameters(), lr=lr * self.d_lr_mult)
+        return [opt_g, opt_d]
+
+    def _apply_schedules(self, values: dict[str, float]) -> None:
+        opt_g, opt_d = self.optimizers()
+        for opt, mult in ((opt_g, self.g_lr_mult), (opt_d, self.d_lr_mult)):
+            for group in opt.optimizer.param_groups:
+                group["lr"] = values["lr"] * mult
+                if "betas" in group:
+                    group["betas"] = (group["betas"][0], values["beta2"])
+        self.augment.p = values["aug_p"]
+
+    def _sync_grads(self, net: nn.Module) -> None:
+        """Average gradients over ranks. Done by hand (as stylegan2-ada's training loop) because the
+        DDP reducer does not follow double backprop through ``autograd.grad`` and several backward passes
+        per forward; see ``gan_zoo.strategies``."""
+        if self.world_size <= 1 or not torch.distributed.is_initialized():
+            return
+        grads = [p.grad for p in net.parameters() if p.grad is not None]
+        if grads:
+            flat = torch.cat([g.flatten() for g in grads])
+            torch.distributed.all_reduce(flat)
+            flat /= self.world_size
+            offset = 0
+            for g in grads:
+                g.copy_(flat[offset : offset + g.numel()].view_as(g))
+                offset += g.numel()
+
+    def _check_finite(self, name: str, value: torch.Tensor) -> None:
+        if not torch.isfinite(value).all():
+            raise DivergenceError(
+                f"{name} became {value.item()} at kimg {self.kimg:.2f} (iteration {self.iteration}); "
+                f"the last good checkpoint is {self.run_dir / 'checkpoints' / 'last.ckpt'}: lower the lr or raise gamma"
+            )
+
+    def _d_step(self, real: torch.Tensor, c, gen: torch.Generator, gamma: float, step: int) -> dict:
+        opt_d = self.optimizers()[1]
+        self.G.requires_grad_(False)
+        self.D.requires_grad_(True)
+        with torch.no_grad():
+            fake = self._g_forward(self._latents(real.shape[0], gen), c)
+        due = self._due("D", step)
+        real = real.detach().requires_grad_(any(r.needs_real_grad for _, r in due))
+        fake = fake.detach().requires_grad_(any(r.needs_fake_grad for _, r in due))
+        real_logits = self.D(self.augment(real, gen), c)
+        fake_logits = self.D(self.augment(fake, gen), c)
+        adv = self.loss.d(real_logits, fake_logits)
+        inputs = DStepInputs(self.D, real, fake, c, real_logits, fake_logits, lambda x: self.augment(x, gen), gamma)
+        terms = {k: v * r.interval for _, r in due for k, v in r(inputs).items()}
+        total = adv + sum(terms.values())
+        self._check_finite("D loss", total)
+        opt_d.zero_grad(set_to_none=True)
+        self.manual_backward(total)
+        self._sync_grads(self.D)
+        opt_d.step()
+        return {"loss/d": adv.detach(), **{f"reg/{k}": v.detach() for k, v in terms.items()},
+                "logits/real": real_logits.detach().mean(), "logits/fake": fake_logits.detach().mean()}
+
+    def _g_step(self, real: torch.Tensor, c, gen: torch.Generator) -> dict:
+        opt_g = self.optimizers()[0]
+        self.G.requires_grad_(True)
+        self.D.requires_grad_(False)
+        z = self._latents(real.shape[0], gen)
+        fake = self._g_forward(z, c)
+        fake_logits = self.D(self.augment(fake, gen), c)
+        real_logits = None
+        if self.loss.g_needs_real:
+            with torch.no_grad():
+                real_logits = self.D(self.augment(real, gen), c)
+        adv = self.loss.g(fake_logits, real_logits)
+        inputs = GStepInputs(self.G, self.D, z, c, fake, fake_logits)
+        terms = {k: v * r.interval for _, r in self._due("G", self.iteration) for k, v in r(inputs).items()}
+        total = adv + sum(terms.values())
+        self._check_finite("G loss", total)
+        opt_g.zero_grad(set_to_none=True)
+        self.manual_backward(total)
+        self._sync_grads(self.G)
+        opt_g.step()
+        self.D.requires_grad_(True)
+        return {"loss/g": adv.detach(), **{f"reg/{k}": v.detach() for k, v in terms.items()}}
+
+    def training_step(self, batch, batch_idx):
+        images, labels = batch
+        values = self.schedules.values(self.kimg)
+        self._apply_schedules(values)
+        gen = self._rng()
+        b = images.shape[0] // (self.n_dis + 1)
+        logs: dict[str, torch.Tensor] = {}
+        for k in range(self.n_dis + 1):
+            real = self._prepare(images[k * b : (k + 1) * b])
+            c = one_hot(labels[k * b : (k + 1) * b], self.G.c_dim)
+            if k < self.n_dis:
+                logs.update(self._d_step(real, c, gen, values["gamma"], self.iteration * self.n_dis + k))
+            else:
+                logs.update(self._g_step(real, c, gen))
+        self.iteration += 1
+        update_ema(self.G_ema, self.G, ema_beta(self.batch_size, values["ema_halflife_kimg"]))
+        logs.update({f"schedule/{k}": torch.tensor(v) for k, v in values.items()})
+        logs["kimg"] = torch.tensor(self.kimg)
+        self.last_values = {k: float(v) for k, v in logs.items()}
+        self.log_dict(logs, on_step=True, on_epoch=False, batch_size=b)
+        if self.kimg >= self.total_kimg - 1e-9:
+            self.trainer.should_stop = True
+
+    # ---- checkpoint extras -----------------------------------------------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["gan_zoo"] = {"iteration": self.iteration, "kimg": self.kimg}
+        if self.cfg is not None:
+            from omegaconf import OmegaConf
+
+            checkpoint["gan_zoo_config"] = OmegaConf.to_container(self.cfg, resolve=True)
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self.iteration = int(checkpoint["gan_zoo"]["iteration"])
+
+    def num_params(self) -> tuple[int, int]:
+        return (sum(p.numel() for p in self.G.parameters()), sum(p.numel() for p in self.D.parameters()))
+
+    @property
+    def total_iterations(self) -> int:
+        return math.ceil(self.total_kimg * 1000 / (self.batch_size * self.n_dis))

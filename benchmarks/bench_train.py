@@ -45,7 +45,8 @@ class IterationTimer(pl.Callback):
 
 def time_preset(preset: str, batch: int, iters: int, channels_last: bool) -> dict:
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=[f"model={preset}", "dataset=digits", "schedule=r3gan_cifar10", "metrics=none"])
+        overrides = [f"model={preset}", "dataset=digits", "schedule=r3gan_cifar10", "metrics=none"]
+        cfg = compose("train", overrides=overrides)
     model = OmegaConf.to_container(cfg.model, resolve=False)
     res, c_dim = int(model["resolution"]), int(model["c_dim"])
     G, D = instantiate(cfg.model.generator), instantiate(cfg.model.discriminator)

@@ -44,7 +44,8 @@ def validate(cfg: DictConfig) -> None:
     if betas is not None:
         if len(betas) != 2 or not all(isinstance(b, float) for b in betas):
             raise ConfigError(
-                f"optimizer.optim.betas must be two floats like [0.0, 0.99] (got {list(betas)}); torch rejects mixed int/float"
+                f"optimizer.optim.betas must be two floats like [0.0, 0.99] (got {list(betas)}); "
+                "torch rejects mixed int/float"
             )
         if not all(0.0 <= b < 1.0 for b in betas):
             raise ConfigError(f"optimizer.optim.betas must lie in [0, 1) (got {list(betas)})")
@@ -63,7 +64,8 @@ def check_model_fits_data(cfg: DictConfig, dataset) -> None:
     if (data_res is None) != (model_res is None):
         kind = "2-D points" if data_res is None else f"{data_res}px images"
         raise ConfigError(
-            f"model={cfg.model.get('name')} does not fit dataset of {kind}: use model=mlp for 2-D data, an image model otherwise"
+            f"model={cfg.model.get('name')} does not fit dataset of {kind}: "
+            "use model=mlp for 2-D data, an image model otherwise"
         )
     if data_res is not None and model_res != data_res:
         raise ConfigError(
@@ -73,18 +75,11 @@ def check_model_fits_data(cfg: DictConfig, dataset) -> None:
 
 
 def check_composition(cfg: DictConfig, dataset, G, D) -> None:
-    data_res = getattr(dataset, "resolution", None)
-    model_res = getattr(G, "resolution", None)
-    if (data_res is None) != (model_res is None):
-        kind = "2-D points" if data_res is None else f"{data_res}px images"
-        raise ConfigError(
-            f"model={cfg.model.get('name')} does not fit dataset of {kind}: use model=mlp for 2-D data, an image model otherwise"
-        )
-    if data_res is not None and model_res != data_res:
-        raise ConfigError(
-            f"model.resolution={model_res} but dataset.resolution={data_res}: pick a model preset for {data_res}px "
-            f"or set model.resolution={data_res}"
-        )
+    """After building: what the networks actually are (resolution, channels, classes) against the data."""
+    data_res, model_res = getattr(dataset, "resolution", None), getattr(G, "resolution", None)
+    if model_res != data_res:
+        raise ConfigError(f"the generator makes {model_res}px output but dataset.resolution={data_res}: "
+                          "set model.resolution to the dataset's")
     channels = getattr(dataset, "num_channels", None)
     if channels is not None and channels != getattr(G, "img_channels", channels):
         raise ConfigError(
@@ -93,7 +88,8 @@ def check_composition(cfg: DictConfig, dataset, G, D) -> None:
     c_dim, classes = int(getattr(G, "c_dim", 0)), int(getattr(dataset, "num_classes", 0))
     if c_dim and not classes:
         raise ConfigError(
-            f"model.c_dim={c_dim} (conditional) but the dataset is unlabelled: use an unconditional preset (model.c_dim=0)"
+            f"model.c_dim={c_dim} (conditional) but the dataset is unlabelled: "
+            "use an unconditional preset (model.c_dim=0)"
             " or labels: true on a labelled dataset"
         )
     if c_dim and c_dim != classes:

@@ -26,6 +26,9 @@ class KimgProgressBar(RichProgressBar):
         self._last_time = now
         super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
 
+    def _get_train_description(self, current_epoch: int) -> str:
+        return "train"  # epochs mean nothing here: the stream is infinite and length is in kimg
+
     def get_metrics(self, trainer, pl_module):
         items = super().get_metrics(trainer, pl_module)
         items.pop("v_num", None)

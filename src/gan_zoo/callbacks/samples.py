@@ -52,8 +52,8 @@ class SampleGrid(pl.Callback):
 
 
 def save_grid(images: torch.Tensor, c_dim: int, path: Path) -> torch.Tensor:
-    from torchvision.utils import make_grid
     from torchvision.io import write_png
+    from torchvision.utils import make_grid
 
     nrow = min(c_dim, 16) if c_dim else int(len(images) ** 0.5)
     scale = max(1, 32 // images.shape[-1])  # small images (8-16 px) are enlarged, nearest, to be seen

@@ -1,0 +1,92 @@
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gan_zoo.data.idx import read_idx_split
+from gan_zoo.data.stacked_mnist import StackedMNIST
+from gan_zoo.errors import ConfigError
+
+FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+needs_fmnist = pytest.mark.skipif(
+    not FASHION_MNIST.is_dir(),
+    reason=f"Debian package dataset-fashion-mnist not installed ({FASHION_MNIST}); apt-get install it",
+)
+
+
+@pytest.fixture(scope="module")
+def fmnist_source():
+    return read_idx_split(FASHION_MNIST, "train+test")
+
+
+@pytest.fixture(scope="module")
+def stacked_128k(tmp_path_factory, fx):
+    start = time.perf_counter()
+    ds = fx.make_dataset("stacked_fmnist", tmp_path_factory.mktemp("data"))
+    return ds, time.perf_counter() - start
+
+
+@needs_fmnist
+def test_128k_set_covers_1000_modes(stacked_128k):
+    ds, seconds = stacked_128k
+    assert isinstance(ds, StackedMNIST)
+    assert ds.images.shape == (128_000, 3, 32, 32) and ds.images.dtype == np.uint8
+    assert ds.num_classes == 1000 and len(np.unique(ds.labels)) == 1000
+    assert ds.info.summary().startswith("dataset stacked_fmnist: 128000 images, 32x32x3, 1000 classes")
+    assert seconds < 20, f"building 128k took {seconds:.1f} s (includes reading the 70k idx images)"
+
+
+@needs_fmnist
+def test_each_channel_is_the_source_digit(stacked_128k, fmnist_source):
+    ds, _ = stacked_128k
+    src_images, src_labels = fmnist_source
+    assert len(src_images) == 70_000 and ds.digit_indices.max() >= 60_000  # test images are drawn too
+    for k in range(3):
+        assert np.array_equal(ds.digit_labels[:, k], src_labels[ds.digit_indices[:, k]])
+    d0, d1, d2 = ds.digit_labels.T
+    assert np.array_equal(ds.labels, 100 * d0 + 10 * d1 + d2)
+    rows = np.arange(0, 128_000, 997)
+    for k in range(3):  # pixels: channel k is the zero-padded source digit
+        assert np.array_equal(ds.images[rows, k, 2:30, 2:30], src_images[ds.digit_indices[rows, k]])
+    assert ds.images[:, :, :2].max() == 0 and ds.images[:, :, 30:].max() == 0
+    x, y = ds[12345]
+    assert int(y) == int(ds.labels[12345]) and y.dtype.is_floating_point is False
+
+
+@needs_fmnist
+def test_seed_determines_the_set(fx, tmp_path):
+    a = fx.make_dataset("stacked_fmnist", tmp_path, num_images=3000, seed=7, resolution=28)
+    b = fx.make_dataset("stacked_fmnist", tmp_path, num_images=3000, seed=7, resolution=28)
+    c = fx.make_dataset("stacked_fmnist", tmp_path, num_images=3000, seed=8, resolution=28)
+    assert a.images.shape == (3000, 3, 28, 28)
+    assert np.array_equal(a.images, b.images) and np.array_equal(a.labels, b.labels)
+    assert not np.array_equal(a.digit_indices, c.digit_indices) and not np.array_equal(a.labels, c.labels)
+
+
+def test_fixture_source_pixels_and_labels(tmp_path, fx):
+    written = fx.write_idx_dir(tmp_path / "mnist", n_train=20, n_test=10)
+    src = np.concatenate([written["train"][0], written["t10k"][0]])
+    src_labels = np.concatenate([written["train"][1], written["t10k"][1]])
+    ds = fx.make_dataset("stacked_mnist", tmp_path, num_images=50, seed=3)  # source ${paths.data_dir}/mnist
+    assert ds.images.shape == (50, 3, 32, 32) and ds.info.name == "stacked_mnist"
+    i = 17
+    d = ds.digit_indices[i]
+    assert np.array_equal(ds.images[i, :, 2:30, 2:30], src[d])
+    assert int(ds.labels[i]) == 100 * src_labels[d[0]] + 10 * src_labels[d[1]] + src_labels[d[2]]
+
+
+def test_train_only_split_and_unlabelled(tmp_path, fx):
+    fx.write_idx_dir(tmp_path / "mnist", n_train=20, n_test=10)
+    ds = fx.make_dataset("stacked_mnist", tmp_path, num_images=400, split="train", labels=False)
+    assert ds.digit_indices.max() < 20 and ds.num_classes == 0 and int(ds[0][1]) == 0
+
+
+def test_bad_num_images_and_resolution(tmp_path, fx):
+    fx.write_idx_dir(tmp_path / "mnist")
+    with pytest.raises(ConfigError) as e:
+        fx.make_dataset("stacked_mnist", tmp_path, num_images=0)
+    assert "dataset.num_images" in fx.one_line(e)
+    with pytest.raises(ConfigError) as e:
+        fx.make_dataset("stacked_mnist", tmp_path, resolution=64)
+    assert "dataset.resolution" in fx.one_line(e)

@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: install demo train test lint bench reproduce-table clean
+.PHONY: install demo train test lint bench sweep-roadmap sweep-loss-ablation reproduce-table clean
 
 install: $(VENV)/.installed
 
@@ -33,6 +33,17 @@ bench: install
 	$(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_loader.py
 	test ! -f benchmarks/bench_metrics.py || $(PY) benchmarks/bench_metrics.py
+
+# The R3GAN roadmap (8 rows x 3 seeds) and the StackedMNIST loss ablation at the CPU budget; a re-launch
+# skips finished runs and resumes unfinished ones. Two processes per sweep use both cores.
+sweep-roadmap: install
+	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=roadmap budget=cpu_mini trainer.enable_progress_bar=false \
+	  experiment=roadmap/cpu_mini/A,roadmap/cpu_mini/C_rpgan,roadmap/cpu_mini/D_no_skips,roadmap/cpu_mini/E_grouped & \
+	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=roadmap budget=cpu_mini trainer.enable_progress_bar=false \
+	  experiment=roadmap/cpu_mini/B,roadmap/cpu_mini/C_r2,roadmap/cpu_mini/D_resnet,roadmap/cpu_mini/E_inverted; wait
+
+sweep-loss-ablation: install
+	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=stackedmnist_loss_ablation budget=cpu_mini trainer.enable_progress_bar=false $(ARGS)
 
 # The paper's tables rebuilt from your finished runs (see README: sweeps).
 reproduce-table: install

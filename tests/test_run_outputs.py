@@ -2,6 +2,7 @@
 a diverging run stops with one line, records it, and keeps the last good checkpoint."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -60,3 +61,38 @@ def test_divergence_is_one_line_and_keeps_last_good_checkpoint(tmp_path):
     # a sweep records the divergence and goes on
     result = train_run([f"resume={run}", *bad, "on_divergence=record"], run)
     assert result["state"] == "diverged"
+
+
+def test_training_logs_metrics_with_provenance_best_ckpt_and_wandb(tmp_path, monkeypatch):
+    """Issue 'metrics' acceptance: a short run logs a classifier-feature FD (and modes/KL) at the configured kimg,
+    keeps best.ckpt, writes provenance JSON lines, and the offline wandb run holds the curves and images."""
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    run = tmp_path / "run"
+    train_run([*SHORT, "total_kimg=1", "logger=wandb", "metrics=fd_classifier", "metrics.classifier=digits",
+               "metrics.every_kimg=0.5", "metrics.num_samples=2000", "+metrics.num_real=1000",
+               "metrics.metrics=[fd,modes_kl]", f"paths.cache_dir={tmp_path / 'cache'}"], run)
+    lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert {x["metric"] for x in lines} == {"fd[classifier:digits]", "modes[classifier:digits]",
+                                            "kl[classifier:digits]"}
+    assert sorted({round(x["kimg"], 3) for x in lines}) == [0.512, 1.008]
+    keys = {"metric", "value", "kimg", "n", "extractor", "resize", "ref_hash", "seed", "wall_clock_s", "time"}
+    for x in lines:
+        assert keys <= set(x) and x["extractor"] == "classifier:digits" and x["n"] == 2000
+    fd = [x for x in lines if x["metric"].startswith("fd")]
+    assert all(x["ref_hash"] for x in fd) and all(x["value"] > 0 for x in fd)
+    assert (run / "checkpoints" / "best.ckpt").is_file()
+    best = torch.load(run / "checkpoints" / "best.ckpt", weights_only=False)
+    assert best["gan_zoo"]["kimg"] in {0.512, 1.008}
+    history = next((run / "wandb").glob("offline-run-*/*.wandb")).read_bytes()
+    assert b"metrics/fd[classifier:digits]" in history and b"samples" in history
+
+
+@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").is_dir(),
+                    reason="needs Debian's dataset-fashion-mnist (.ci/run installs it)")
+def test_stacked_fmnist_trains_with_the_tiny_preset(tmp_path):
+    run = tmp_path / "run"
+    train_run(["dataset=stacked_fmnist", "dataset.num_images=2000", "model=r3gan/tiny", "batch_size=8",
+               "total_kimg=0.016", "callbacks.samples.every_kimg=1"], run)
+    status = json.loads((run / "status.json").read_text())
+    assert status["state"] == "finished" and status["iterations"] == 2
+    assert load_run(run).G_ema(torch.randn(2, 64)).shape == (2, 3, 32, 32)

@@ -21,3 +21,16 @@ class DataError(GanZooError):
 
 class DivergenceError(GanZooError):
     """Training produced a non-finite loss; the message names the loss, the kimg and the last good checkpoint."""
+
+
+def exit_code_of(action) -> int:
+    """Run a console script's action: 0 when it succeeds, 2 after printing ``error: <one line>`` for a
+    :class:`GanZooError` (the shared tail of gan-zoo-prepare, -eval, -report and -train-classifier)."""
+    import sys
+
+    try:
+        action()
+    except GanZooError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -11,8 +11,11 @@ One training iteration (one loader batch of ``batch * (n_dis + 1)`` real images 
    from the kimg at the start of the iteration; G_ema is updated after the G step.
 
 kimg counts real images shown to D (``batch * n_dis`` per iteration, all ranks), as R3GAN and
-stylegan2-ada do. Randomness (z, augmentation) is drawn from a generator reseeded from (seed, rank,
-iteration) every iteration, so a resumed run draws exactly what an uninterrupted one would.
+stylegan2-ada do. Randomness is drawn from generators reseeded every iteration, so a resumed run draws exactly
+what an uninterrupted one would: z from one stream of (seed, iteration) shared by all ranks, of which rank r
+of W keeps rows r, r + W, ... of the global batch (as the sampler deals out real images), so a run on W
+devices pairs the same z with the same real images as one device would; augmentation from (seed, rank,
+iteration).
 Non-finite losses raise :class:`~gan_zoo.errors.DivergenceError` before any optimizer step is taken with them.
 """
 
@@ -76,7 +79,8 @@ class AdversarialModule(pl.LightningModule):
         if self.channels_last:
             for net in (self.G, self.D, self.G_ema):
                 net.to(memory_format=torch.channels_last)
-        self._g_forward = torch.compile(self.G) if self.use_compile else self.G
+        if self.use_compile:
+            self.G.compile()  # in place: state_dict keys (and checkpoints) stay those of the eager model
 
     # ---- bookkeeping ---------------------------------------------------------------------------------
     @property
@@ -91,17 +95,21 @@ class AdversarialModule(pl.LightningModule):
     def per_rank_batch(self) -> int:
         return self.batch_size // self.world_size
 
-    def _rng(self) -> torch.Generator:
+    def _rng(self, shared: bool = False) -> torch.Generator:
         rank = self.global_rank if self._trainer is not None else 0
-        state = np.random.SeedSequence([self.seed, rank, self.iteration]).generate_state(2, dtype=np.uint64)
+        key = [self.seed, self.iteration] if shared else [self.seed, rank, self.iteration]
+        state = np.random.SeedSequence(key).generate_state(2, dtype=np.uint64)
         return torch.Generator().manual_seed(int(state[0] >> np.uint64(1)))
 
     def _prepare(self, x: torch.Tensor) -> torch.Tensor:
         x = to_float(x)
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
 
-    def _latents(self, n: int, gen: torch.Generator) -> torch.Tensor:
-        return torch.randn(n, self.G.z_dim, generator=gen).to(self.device)
+    def _latents(self, n: int) -> torch.Tensor:
+        """This rank's ``n`` rows of the global batch of z drawn from the shared stream (see module doc)."""
+        world, rank = self.world_size, (self.global_rank if self._trainer is not None else 0)
+        z = torch.randn(n * world, self.G.z_dim, generator=self._z_gen)
+        return z[rank::world].to(self.device)
 
     def _due(self, side: str, step: int) -> list[tuple[str, nn.Module]]:
         return [(n, r) for n, r in self.regularizers.items() if r.side == side and step % r.interval == 0]
@@ -150,7 +158,7 @@ class AdversarialModule(pl.LightningModule):
         self.G.requires_grad_(False)
         self.D.requires_grad_(True)
         with torch.no_grad():
-            fake = self._g_forward(self._latents(real.shape[0], gen), c)
+            fake = self.G(self._latents(real.shape[0]), c)
         due = self._due("D", step)
         real = real.detach().requires_grad_(any(r.needs_real_grad for _, r in due))
         fake = fake.detach().requires_grad_(any(r.needs_fake_grad for _, r in due))
@@ -172,8 +180,8 @@ class AdversarialModule(pl.LightningModule):
         opt_g = self.optimizers()[0]
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
-        z = self._latents(real.shape[0], gen)
-        fake = self._g_forward(z, c)
+        z = self._latents(real.shape[0])
+        fake = self.G(z, c)
         fake_logits = self.D(self.augment(fake, gen), c)
         real_logits = None
         if self.loss.g_needs_real:
@@ -195,7 +203,7 @@ class AdversarialModule(pl.LightningModule):
         images, labels = batch
         values = self.schedules.values(self.kimg)
         self._apply_schedules(values)
-        gen = self._rng()
+        gen, self._z_gen = self._rng(), self._rng(shared=True)
         b = images.shape[0] // (self.n_dis + 1)
         logs: dict[str, torch.Tensor] = {}
         for k in range(self.n_dis + 1):

@@ -31,7 +31,7 @@ from PIL import Image
 
 from gan_zoo.data.imagenet import RESOLUTIONS as IMAGENET_RESOLUTIONS
 from gan_zoo.data.imagenet import convert_to_npy
-from gan_zoo.errors import ConfigError, DataError, GanZooError
+from gan_zoo.errors import ConfigError, DataError, exit_code_of
 
 FILTERS = {
     "lanczos": Image.Resampling.LANCZOS,
@@ -248,12 +248,7 @@ def run(args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        print(run(args))
-    except GanZooError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    return 0
+    return exit_code_of(lambda: print(run(args)))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from gan_zoo.errors import ConfigError, GanZooError
+from gan_zoo.errors import ConfigError, exit_code_of
 from gan_zoo.metrics.classifier import DigitClassifier, classifier_path, save_classifier, train_classifier
 
 DEFAULTS = {
@@ -121,12 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     if any(a in ("-h", "--help") for a in argv):
         print(__doc__)
         return 0
-    try:
-        run(parse_args(argv))
-    except GanZooError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    return 0
+    return exit_code_of(lambda: run(parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gan_zoo.errors import ConfigError
+
 LEAKY_SLOPE = 0.2
 #: He et al. gain of leaky ReLU(0.2): sqrt(2 / (1 + slope^2)).
 ACTIVATION_GAIN = math.sqrt(2.0 / (1.0 + LEAKY_SLOPE**2))
@@ -75,6 +77,18 @@ class BiasedLeakyReLU(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shape = (1, -1) + (1,) * (x.ndim - 2)
         return F.leaky_relu(x + self.bias.to(x.dtype).view(shape), LEAKY_SLOPE)
+
+
+def log2_resolution(resolution: object, family: str) -> int:
+    """log2 of a model resolution; a one-line ConfigError unless it is a power of two >= 4 (both R3GAN and
+    StyleGAN2 start at 4x4 and double per stage)."""
+    ok = isinstance(resolution, int) and not isinstance(resolution, bool) and resolution >= 4
+    if not ok or resolution & (resolution - 1):
+        raise ConfigError(
+            f"model.resolution={resolution!r} is not a power of two >= 4 ({family} doubles 4x4 per stage); "
+            "set dataset.resolution / model.resolution to 4, 8, 16, 32, 64, ..."
+        )
+    return int(math.log2(resolution))
 
 
 def fir_kernel(taps: tuple[float, ...] = (1.0, 3.0, 3.0, 1.0)) -> torch.Tensor:

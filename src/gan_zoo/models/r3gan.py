@@ -43,18 +43,13 @@ from gan_zoo.models.layers import (
     UpTransition,
     conv2d,
     linear,
+    log2_resolution,
 )
 
 
 def num_stages(resolution: object) -> int:
     """Stages from 4x4 up to ``resolution``; a ConfigError unless it is a power of two >= 4."""
-    ok = isinstance(resolution, int) and not isinstance(resolution, bool) and resolution >= 4
-    if not ok or resolution & (resolution - 1):
-        raise ConfigError(
-            f"model.resolution={resolution!r} is not a power of two >= 4 (R3GAN doubles 4x4 per stage); "
-            "set dataset.resolution / model.resolution to 4, 8, 16, 32, 64, ..."
-        )
-    return int(math.log2(resolution)) - 1
+    return log2_resolution(resolution, "R3GAN") - 1
 
 
 def _per_stage(value: int | Sequence[int], n: int, key: str, resolution: int) -> list[int]:

@@ -44,7 +44,7 @@ import torch
 from torch import nn
 
 from gan_zoo.errors import ConfigError
-from gan_zoo.models.layers import Upsample2x
+from gan_zoo.models.layers import Upsample2x, log2_resolution
 from gan_zoo.models.stylegan2_layers import (
     Conv2dLayer,
     FullyConnected,
@@ -57,13 +57,7 @@ from gan_zoo.models.stylegan2_layers import (
 
 def check_resolution(resolution: object) -> int:
     """log2 of ``resolution``; a ConfigError unless it is a power of two >= 4."""
-    ok = isinstance(resolution, int) and not isinstance(resolution, bool) and resolution >= 4
-    if not ok or resolution & (resolution - 1):
-        raise ConfigError(
-            f"model.resolution={resolution!r} is not a power of two >= 4 (StyleGAN2 doubles 4x4 per block); "
-            "set dataset.resolution / model.resolution to 4, 8, 16, 32, 64, ..."
-        )
-    return int(math.log2(resolution))
+    return log2_resolution(resolution, "StyleGAN2")
 
 
 def channels_at(resolution: int, channel_base: int, channel_max: int) -> int:

@@ -155,7 +155,10 @@ def run(cfg: DictConfig) -> dict | None:
         return train(cfg)
     except GanZooError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        if _is_multirun():
+        if _is_multirun():  # record it for the report; a re-launched sweep tries failed runs again
+            run_dir = Path(HydraConfig.get().runtime.output_dir)
+            if run_dir.is_dir() and _read_status(run_dir).get("state") not in ("diverged", "finished"):
+                write_text_atomic(run_dir / "status.json", json.dumps({"state": "failed", "message": str(exc)}))
             return {"state": "failed", "message": str(exc)}
         raise SystemExit(3 if isinstance(exc, DivergenceError) else 2) from None
 

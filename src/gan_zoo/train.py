@@ -144,9 +144,21 @@ def train(cfg: DictConfig) -> dict:
             print(f"diverged: {exc}", file=sys.stderr)
             return {"state": "diverged", "kimg": module.kimg}
         raise
+    finally:
+        _finish_wandb(loggers)
     print(f"done: {module.kimg:.1f} kimg; samples in {run_dir / 'samples'}, metrics in {run_dir / 'metrics.csv'}, "
           f"checkpoint {run_dir / 'checkpoints' / 'last.ckpt'}")
     return {"state": "finished", "kimg": module.kimg, **module.last_values}
+
+
+def _finish_wandb(loggers) -> None:
+    """Close this run's wandb run: Lightning leaves it open, and the next job of a sweep (same process) would
+    otherwise log into it."""
+    if any(type(logger).__name__ == "WandbLogger" for logger in loggers):
+        import wandb
+
+        if wandb.run is not None:
+            wandb.finish()
 
 
 def run(cfg: DictConfig) -> dict | None:

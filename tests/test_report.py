@@ -18,11 +18,12 @@ FD = "fd[classifier:digits]"
 
 
 def make_run(root, rel, *, table, row, seed, state, points, kimg=20.0, wall=100.0, change=None,
-             extractor="classifier", budget="cpu_mini", primary=FD, g=312_000, d=305_000):
+             extractor="classifier", budget="cpu_mini", primary=FD, g=312_000, d=305_000, variant=None):
     """One fake run directory; ``points`` is a list of (metric, kimg, value) written in that order."""
     run = root / rel
     run.mkdir(parents=True)
-    table_cfg = {"name": table, "row": row, **({"change": change} if change else {})}
+    table_cfg = {"name": table, "row": row, **({"change": change} if change else {}),
+                 **({"variant": variant} if variant else {})}
     cfg = {"name": rel, "seed": seed, "table": table_cfg, "budget": {"name": budget},
            "metrics": {"primary": primary}}
     (run / "config.yaml").write_text(yaml.safe_dump(cfg))
@@ -121,14 +122,14 @@ def test_roadmap_table_exact(roadmap_tree, tmp_path, capsys):
     with (out / "r3gan_roadmap.csv").open() as f:
         rows = list(csv.reader(f))
     assert rows[0] == [
-        "row", "change", f"{FD} mean", f"{FD} ci95", f"{FD} n", f"{FD} cell", f"paper {FD}", f"delta {FD}",
+        "row", "variant", "change", f"{FD} mean", f"{FD} ci95", f"{FD} n", f"{FD} cell", f"paper {FD}", f"delta {FD}",
         "g_params", "d_params", "paper_g_params_m", "paper_d_params_m", "kimg", "wall_clock_s", "budget",
         "runs", "running", "finished", "diverged", "failed", "unreadable"]
     half = stats.t.ppf(0.975, 2) * 2 / math.sqrt(3)
-    assert rows[1] == ["A", "StyleGAN2 baseline", "12", f"{half:.6g}", "3",
+    assert rows[1] == ["A", "", "StyleGAN2 baseline", "12", f"{half:.6g}", "3",
                        "12.0 ± 5.0 (n=3); diverged (1/4 seeds)", "7.516", f"{12 - 7.516:.6g}", "312000",
                        "305000", "24.767", "24.001", "20", "200", "cpu_mini", "4", "0", "3", "1", "0", "0"]
-    assert rows[3] == ["C_rpgan", "+ RpGAN loss", "", "", "0", "missing", "11.77", "", "", "", "18.89",
+    assert rows[3] == ["C_rpgan", "", "+ RpGAN loss", "", "", "0", "missing", "11.77", "", "", "", "18.89",
                        "23.996", "", "", "", "0", "0", "0", "0", "0", "0"]
     assert [r[0] for r in rows[1:]] == [r.row for r in R3GAN_ROADMAP.rows] + ["E_wide"]
 
@@ -182,6 +183,34 @@ def test_loss_ablation_two_metrics_and_unreadable_run(tmp_path, capsys):
         first = list(csv.DictReader(f))[0]
     assert float(first["kl ci95"]) == pytest.approx(stats.t.ppf(0.975, 2) * 0.02 / math.sqrt(3), rel=1e-5)
     assert float(first["modes ci95"]) == pytest.approx(stats.t.ppf(0.975, 2) / math.sqrt(3), rel=1e-5)
+
+
+def test_variants_of_a_row_are_separate_lines_never_pooled(tmp_path):
+    """Each gamma of an R1-only row (``table.variant``) is its own line after the paper row's place; a
+    paper row whose runs all carry a variant shows no empty "missing" line of its own."""
+    root = tmp_path / "ablation"
+    modes = "modes[classifier:digits]"
+    la = dict(table="r3gan_loss_ablation", primary=[modes])
+    for seed, value in enumerate([100, 300]):
+        make_run(root, f"rpgan_r1/{seed}", row="rpgan_r1", variant="γ 1→0.1", seed=seed, state="finished",
+                 points=[(modes, 20.0, value)], **la)
+        make_run(root, f"rpgan_r1_gamma10/{seed}", row="rpgan_r1", variant="γ 10→1", seed=seed,
+                 state="finished" if seed else "diverged", points=[(modes, 20.0, 900)], **la)
+    out = tmp_path / "out"
+    assert main([str(root), "--metric", "modes", "--out", str(out)]) == 0
+    lines = table_lines((out / "r3gan_loss_ablation.md").read_text())
+    assert [line.split(" | ")[0] for line in lines[2:]] == [
+        "| rpgan_r1_r2", "| gan_r1_r2", "| rpgan_r1 (γ 1→0.1)", "| rpgan_r1 (γ 10→1)", "| gan_r1"]
+    # gamma 1: values 100, 300 -> mean 200, s = 141.42, half-width t(0.975, 1) * s / sqrt(2) = 1270.6
+    assert lines[4].startswith(md("rpgan_r1 (γ 1→0.1)", "RpGAN + R1", "200 ± 1271 (n=2)", "diverged", "—"))
+    assert lines[5].startswith(md("rpgan_r1 (γ 10→1)", "RpGAN + R1", "900.0 (n=1); diverged (1/2 seeds)"))
+    with (out / "r3gan_loss_ablation.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["row"], r["variant"], r["runs"]) for r in rows] == [
+        ("rpgan_r1_r2", "", "0"), ("gan_r1_r2", "", "0"), ("rpgan_r1", "γ 1→0.1", "2"),
+        ("rpgan_r1", "γ 10→1", "2"), ("gan_r1", "", "0")]
+    latex = (out / "r3gan_loss_ablation.tex").read_text()
+    assert "rpgan\\_r1 ($\\gamma$ 10$\\to$1)" in latex
 
 
 def test_inception_metric_has_no_not_fid_caption_and_corrupt_status(tmp_path, capsys):

@@ -132,6 +132,8 @@ def test_loss_ablation_rows():
     assert changed_keys(cfgs["gan_r1_r2"], cfgs["gan_r1"]) == changed_keys(cfgs["rpgan_r1_r2"], cfgs["rpgan_r1"])
     assert changed_keys(cfgs["rpgan_r1"], cfgs["rpgan_r1_gamma10"]) == {"schedule.gamma.start", "schedule.gamma.end"}
     assert cfgs["gan_r1_gamma0p1"].schedule.gamma == {"start": 0.1, "end": 0.01}
+    assert [cfgs[e].table.get("variant") for e in cfgs] == [None, None, "γ 1→0.1", "γ 1→0.1", "γ 10→1",
+                                                             "γ 0.1→0.01"]
 
 
 @pytest.mark.parametrize(("sweep", "prefix", "count"), [

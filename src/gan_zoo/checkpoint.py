@@ -23,7 +23,7 @@ def atomic_save(trainer, path: str | Path) -> None:
     """``trainer.save_checkpoint`` to a temp file, then rename over ``path`` (global rank 0 renames)."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    trainer.save_checkpoint(tmp)
+    trainer.save_checkpoint(tmp, weights_only=False)  # the full state: resume needs optimizers and loops
     if trainer.is_global_zero:
         os.replace(tmp, path)
     trainer.strategy.barrier("atomic_save")

@@ -63,7 +63,7 @@ def test_uses_the_cached_reference_without_training_data(tmp_path, cache):
         global_rank=0,
         is_global_zero=True,
         global_step=0,
-        save_checkpoint=lambda p: Path(p).write_text("x"),
+        save_checkpoint=lambda p, weights_only=None: Path(p).write_text("x"),
     )
     module = SimpleNamespace(G_ema=G, kimg=4.0, run_dir=run.run_dir, device=torch.device("cpu"))
     trained = cb.run(trainer, module)[0]

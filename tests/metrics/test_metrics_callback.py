@@ -55,7 +55,7 @@ class FakeTrainer:
         self.global_rank, self.is_global_zero, self.global_step = 0, True, 0
         self.module, self.saved, self.fail_save = module, [], False
 
-    def save_checkpoint(self, path):
+    def save_checkpoint(self, path, weights_only=None):
         path = Path(path)
         self.saved.append(path)
         path.write_text("partial")

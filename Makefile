@@ -42,13 +42,23 @@ sweep-roadmap: install
 	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=roadmap budget=cpu_mini trainer.enable_progress_bar=false \
 	  experiment=roadmap/cpu_mini/B,roadmap/cpu_mini/C_r2,roadmap/cpu_mini/D_resnet,roadmap/cpu_mini/E_inverted; wait
 
+# ABLATION_BUDGET=cpu_long runs Table 1 5x longer (300 kimg, ~12 min a run), e.g. one seed:
+#   make sweep-loss-ablation ABLATION_BUDGET=cpu_long ARGS=seed=0 && make reproduce-table ABLATION_BUDGET=cpu_long
+ABLATION_BUDGET ?= cpu_mini
+LA := loss_ablation/cpu_mini
 sweep-loss-ablation: install
-	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=stackedmnist_loss_ablation budget=cpu_mini trainer.enable_progress_bar=false $(ARGS)
+	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=stackedmnist_loss_ablation budget=$(ABLATION_BUDGET) \
+	  trainer.enable_progress_bar=false $(ARGS) \
+	  experiment=$(LA)/rpgan_r1_r2,$(LA)/rpgan_r1_gamma0p1,$(LA)/rpgan_r1,$(LA)/rpgan_r1_gamma10 & \
+	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=stackedmnist_loss_ablation budget=$(ABLATION_BUDGET) \
+	  trainer.enable_progress_bar=false $(ARGS) \
+	  experiment=$(LA)/gan_r1_r2,$(LA)/gan_r1_gamma0p1,$(LA)/gan_r1,$(LA)/gan_r1_gamma10; wait
 
 # The paper's tables rebuilt from your finished runs (see README: sweeps).
 reproduce-table: install
-	$(PY) -m gan_zoo.report runs/sweeps/roadmap --table r3gan_roadmap --out reports/roadmap
-	$(PY) -m gan_zoo.report runs/sweeps/stackedmnist_loss_ablation --table r3gan_loss_ablation --metric modes,kl --out reports/loss_ablation
+	$(PY) -m gan_zoo.report runs/sweeps/roadmap --table r3gan_roadmap --budget cpu_mini --out reports/roadmap
+	$(PY) -m gan_zoo.report runs/sweeps/stackedmnist_loss_ablation --table r3gan_loss_ablation --metric modes,kl \
+	  --budget $(ABLATION_BUDGET) --out reports/loss_ablation/$(ABLATION_BUDGET)
 
 clean:
 	rm -rf runs reports .pytest_cache

@@ -258,3 +258,25 @@ def test_paper_tables_hold_the_papers_numbers():
     ffhq256 = PAPER_TABLES["r3gan_param_counts"].row("ffhq256")
     assert (ffhq256.g_params_m, ffhq256.d_params_m) == (23.058, 23.010)
     assert R3GAN_ROADMAP.row("E_inverted").g_params_m == ffhq256.g_params_m
+
+
+def test_budgets_are_separate_tables(tmp_path, capsys):
+    """Runs of one row at two budgets are never averaged together: without --budget the report stops with a
+    one-line error naming them; --budget reports one budget's runs only."""
+    root = tmp_path / "ablation"
+    modes = "modes[classifier:digits]"
+    la = dict(table="r3gan_loss_ablation", row="rpgan_r1_r2", primary=[modes])
+    make_run(root, "short/0", seed=0, state="finished", budget="cpu_mini", points=[(modes, 60.0, 700)], **la)
+    make_run(root, "long/0", seed=0, state="finished", budget="cpu_long", kimg=300.0,
+             points=[(modes, 300.0, 900)], **la)
+    assert main([str(root), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {root} holds runs of table r3gan_loss_ablation at several budgets (cpu_long, cpu_mini): "
+        "pass --budget, one of cpu_long, cpu_mini")
+    assert main([str(root), "--budget", "cpu_paper", "--out", str(tmp_path / "o")]) == 2
+    assert "--budget cpu_paper: no run of table" in capsys.readouterr().err
+    assert main([str(root), "--budget", "cpu_long", "--out", str(tmp_path / "o")]) == 0
+    first = table_lines((tmp_path / "o" / "r3gan_loss_ablation.md").read_text())[2]
+    assert first == md("rpgan_r1_r2", "RpGAN + R1 + R2", "900.0 (n=1)", "1000", "-100.0", "312.0k / 305.0k",
+                       "—", "300", "1m 40s", "cpu_long")
+

@@ -151,3 +151,15 @@ def test_sweep_composes_to_deterministic_run_dirs(sweep, prefix, count):
         assert job.name == sweep and job.table.row
         subdir = OmegaConf.to_container(job.hydra.sweep, resolve=True)["subdir"]
         assert subdir == f"{experiment}/budget=cpu_mini,seed=1"
+
+
+def test_loss_ablation_runs_longer_at_budget_cpu_long():
+    """budget=cpu_long continues the cpu_mini recipe (same kimg schedule) to 300 kimg, in its own run dirs."""
+    mini, long = (compose_cfg(["+sweep=stackedmnist_loss_ablation", f"budget={b}",
+                               "experiment=loss_ablation/cpu_mini/gan_r1", "seed=0"], hydra=True)
+                  for b in ("cpu_mini", "cpu_long"))
+    assert (long.total_kimg, long.metrics.every_kimg, long.batch_size) == (300, 30, 64)
+    assert {k for k in changed_keys(mini, long) if not k.startswith("hydra.")} == {
+        "budget.name", "budget.total_kimg", "budget.eval_every_kimg"}
+    assert OmegaConf.to_container(long.hydra.sweep, resolve=True)["subdir"].endswith("gan_r1/budget=cpu_long,seed=0")
+

@@ -1,6 +1,6 @@
 """gan-zoo-report: rebuild a paper table from the user's own run directories, the paper's numbers beside them.
 
-    gan-zoo-report <runs_root> [--table r3gan_roadmap] [--out reports/<name>] [--metric m1,m2]
+    gan-zoo-report <runs_root> [--table r3gan_roadmap] [--budget cpu_mini] [--out reports/<name>] [--metric m1,m2]
 
 Reads only the run directory contract (docs/architecture.md): ``config.yaml`` (``name``, ``seed``,
 ``table.name``, ``table.row``, ``table.variant``, ``table.change``, ``budget.name``, ``metrics.primary``),
@@ -31,8 +31,10 @@ from gan_zoo.report.table import build_report, mean_ci
 __all__ = ["Run", "build_report", "collect", "main", "mean_ci", "metric_series", "read_run"]
 
 
-def collect(root: Path, table: str | None, metric: str | None, warn) -> tuple[list[Run], str, list[str]]:
-    """Read every run under ``root``; pick the table (``--table`` or the runs' one) and the metrics."""
+def collect(root: Path, table: str | None, metric: str | None, warn,
+            budget: str | None = None) -> tuple[list[Run], str, list[str]]:
+    """Read every run under ``root``; pick the table (``--table`` or the runs' one), the budget (``--budget``
+    or the runs' one: runs of different budgets are never one row) and the metrics."""
     if not root.is_dir():
         raise ConfigError(f"runs_root {root} is not a directory: pass the folder holding your run "
                           "directories (each with config.yaml and status.json), e.g. runs/sweeps/roadmap")
@@ -54,6 +56,15 @@ def collect(root: Path, table: str | None, metric: str | None, warn) -> tuple[li
             warn(f"{run.path / 'config.yaml'}: no table.name/table.row; set both to place the run in a table")
         elif str(run.table) == table:
             chosen.append(run)
+    budgets = sorted({str(r.budget) for r in chosen})
+    if budget is None and len(budgets) > 1:
+        raise ConfigError(f"{root} holds runs of table {table} at several budgets ({', '.join(budgets)}): "
+                          f"pass --budget, one of {', '.join(budgets)}")
+    if budget is not None:
+        if budget not in budgets:
+            raise ConfigError(f"--budget {budget}: no run of table {table} under {root} has budget.name "
+                              f"{budget} (found: {', '.join(budgets) or 'none'})")
+        chosen = [r for r in chosen if str(r.budget) == budget]
     metrics = (as_list(metric) or list(dict.fromkeys(m for r in chosen for m in r.primary))
                or list(PAPER_TABLES[table].metrics if table in PAPER_TABLES else ()))
     if not metrics:
@@ -67,13 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--table", help=f"table.name to report ({', '.join(PAPER_TABLES)}, or your own)")
     parser.add_argument("--out", type=Path, help="output folder (default reports/<table>)")
     parser.add_argument("--metric", help="metric name(s), comma-separated (default: metrics.primary)")
+    parser.add_argument("--budget", help="budget.name of the runs to report (needed when a tree holds several)")
     args = parser.parse_args(argv)
 
     def warn(message: str) -> None:
         print(f"warning: {message}", file=sys.stderr)
 
     try:
-        runs, table, metrics = collect(args.runs_root, args.table, args.metric, warn)
+        runs, table, metrics = collect(args.runs_root, args.table, args.metric, warn, args.budget)
         report = build_report(runs, table, metrics)
         out = args.out or Path("reports") / table
         out.mkdir(parents=True, exist_ok=True)

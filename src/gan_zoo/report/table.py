@@ -1,4 +1,5 @@
-"""One paper table from runs: rows grouped by ``table.row`` (and ``table.variant``), seeds aggregated.
+"""One paper table from runs of one budget: rows grouped by ``table.row`` (and ``table.variant``), seeds
+aggregated (``collect`` in ``gan_zoo.report`` picks the budget, so budgets are never pooled either).
 
 Mean and a 95 % confidence interval from Student's t with n - 1 degrees of freedom (``scipy.stats.t``).
 Diverged, failed, running, unreadable and missing runs are shown in the cell, never averaged, never dropped.

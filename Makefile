@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: install demo train test lint bench sweep-roadmap sweep-loss-ablation reproduce-table clean
+.PHONY: install demo train test lint bench sweep-roadmap sweep-loss-ablation sweep-biggan-ablation reproduce-table clean
 
 install: $(VENV)/.installed
 
@@ -54,11 +54,21 @@ sweep-loss-ablation: install
 	  trainer.enable_progress_bar=false $(ARGS) \
 	  experiment=$(LA)/gan_r1_r2,$(LA)/gan_r1_gamma0p1,$(LA)/gan_r1,$(LA)/gan_r1_gamma10; wait
 
+# BigGAN's Table 1 at CPU scale (sweeps/biggan_ablation.yaml: 8 rows x 2 seeds on stacked digits at 16 px).
+BG := biggan/ablation
+sweep-biggan-ablation: install
+	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=biggan_ablation trainer.enable_progress_bar=false $(ARGS) \
+	  experiment=$(BG)/r1_sagan,$(BG)/r4_batch64,$(BG)/r6_shared,$(BG)/r8_ortho & \
+	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=biggan_ablation trainer.enable_progress_bar=false $(ARGS) \
+	  experiment=$(BG)/r2_batch16,$(BG)/r5_width,$(BG)/r7_skipz,$(BG)/ndis1; wait
+
 # The paper's tables rebuilt from your finished runs (see README: sweeps).
 reproduce-table: install
 	$(PY) -m gan_zoo.report runs/sweeps/roadmap --table r3gan_roadmap --budget cpu_mini --out reports/roadmap
 	$(PY) -m gan_zoo.report runs/sweeps/stackedmnist_loss_ablation --table r3gan_loss_ablation --metric modes,kl \
 	  --budget $(ABLATION_BUDGET) --out reports/loss_ablation/$(ABLATION_BUDGET)
+	test ! -d runs/sweeps/biggan_ablation || $(PY) -m gan_zoo.report runs/sweeps/biggan_ablation --table biggan_table1 \
+	  --metric fd,modes --budget cpu_biggan_ablation --out reports/biggan_ablation
 
 clean:
 	rm -rf runs reports .pytest_cache

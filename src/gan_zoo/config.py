@@ -38,6 +38,16 @@ def validate(cfg: DictConfig) -> None:
         raise ConfigError(
             f"batch_size={int(batch)} is not divisible by trainer.devices={devices}: each device takes an equal share"
         )
+    accumulate = cfg.get("accumulate", 1)
+    if isinstance(accumulate, bool) or not isinstance(accumulate, int) or accumulate < 1:
+        raise ConfigError(f"accumulate must be an int >= 1 (got {accumulate!r}): micro-batches per D/G step")
+    share = int(batch) // (devices if isinstance(devices, int) and devices > 0 else 1)
+    if share % accumulate:
+        raise ConfigError(f"batch_size={int(batch)} gives {share} per device, not divisible by "
+                          f"accumulate={accumulate}; pick a batch that is a multiple of devices x accumulate")
+    decay = (cfg.get("ema") or {}).get("decay")
+    if decay is not None and not (isinstance(decay, float) and 0.0 <= decay < 1.0):
+        raise ConfigError(f"ema.decay must be a float in [0, 1) or null (got {decay!r}); BigGAN uses 0.9999")
     if cfg.on_divergence not in ("raise", "record"):
         raise ConfigError(f"on_divergence must be 'raise' or 'record' (got {cfg.on_divergence!r})")
     betas = cfg.optimizer.optim.get("betas")

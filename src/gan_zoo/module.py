@@ -8,7 +8,13 @@ One training iteration (one loader batch of ``batch * (n_dis + 1)`` real images 
 2. One G step on the last real batch and fresh z: ``loss.g(D(aug(G(z, c)), c), D(aug(real), c))`` plus
    G-side regularizers (e.g. path length).
 3. Schedules (half-cosine over the burn-in) set lr, Adam beta2, gamma, augment p and the EMA half-life
-   from the kimg at the start of the iteration; G_ema is updated after the G step.
+   from the kimg at the start of the iteration; G_ema is updated after the G step: by the half-life, or by a
+   fixed per-step ``ema_decay`` (BigGAN: 0.9999), and pinned to G (a copy) before ``ema_start_kimg``.
+
+Gradient accumulation (``accumulate`` > 1, BigGAN-PyTorch's 256 x 8): each D or G step splits its batch into
+``accumulate`` micro-batches, backpropagates each loss divided by ``accumulate`` and takes one optimizer
+step on the summed gradients, so a step sees the whole batch with the memory of one micro-batch (BatchNorm
+statistics are per micro-batch, as there). ``accumulate=1`` is the plain step.
 
 kimg counts real images shown to D (``batch * n_dis`` per iteration, all ranks), as R3GAN and
 stylegan2-ada do. Randomness is drawn from generators reseeded every iteration, so a resumed run draws exactly
@@ -65,6 +71,9 @@ class AdversarialModule(pl.LightningModule):
         run_dir: str | Path = ".",
         cfg=None,
         tricks: dict[str, nn.Module] | None = None,
+        ema_decay: float | None = None,
+        ema_start_kimg: float = 0.0,
+        accumulate: int = 1,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
@@ -84,6 +93,8 @@ class AdversarialModule(pl.LightningModule):
         self.use_compile = bool(compile)
         self.run_dir = Path(run_dir)
         self.cfg = cfg
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
+        self.ema_start_kimg, self.accumulate = float(ema_start_kimg), int(accumulate)
         self.iteration = 0
         self.last_values: dict[str, float] = {}
         if self.channels_last:
@@ -182,8 +193,34 @@ class AdversarialModule(pl.LightningModule):
                 f"the last good checkpoint is {self.run_dir / 'checkpoints' / 'last.ckpt'}: lower the lr or raise gamma"
             )
 
+    def _micro_batches(self, real: torch.Tensor, c):
+        """``(real, c)`` split into ``accumulate`` equal micro-batches (one when not accumulating)."""
+        if self.accumulate == 1:
+            return [(real, c)]
+        cs = c.chunk(self.accumulate) if c is not None else [None] * self.accumulate
+        return list(zip(real.chunk(self.accumulate), cs))
+
+    def _accumulated(self, side: str, loss_fn, real: torch.Tensor, c) -> dict:
+        """One optimizer step of ``side`` on the gradients of ``loss_fn(real, c) -> (total, logs)`` summed over
+        the micro-batches; the logs are their means."""
+        opt, net = (self.optimizers()[1], self.D) if side == "D" else (self.optimizers()[0], self.G)
+        opt.zero_grad(set_to_none=True)
+        parts = []
+        for real_k, c_k in self._micro_batches(real, c):
+            total, logs = loss_fn(real_k, c_k)
+            self.manual_backward(total / self.accumulate if self.accumulate > 1 else total)
+            parts.append(logs)
+        self._sync_grads(net)
+        opt.step()
+        self.hooks.after_step(side, self)
+        if len(parts) == 1:
+            return parts[0]
+        return {k: torch.stack([p[k] for p in parts]).mean() for k in parts[0]}
+
     def _d_step(self, real: torch.Tensor, c, gen: torch.Generator, gamma: float, step: int) -> dict:
-        opt_d = self.optimizers()[1]
+        return self._accumulated("D", lambda r, c_k: self._d_loss(r, c_k, gen, gamma, step), real, c)
+
+    def _d_loss(self, real: torch.Tensor, c, gen: torch.Generator, gamma: float, step: int):
         ctx = self._ctx(gen, "D", step)
         see, discriminate = self._discriminator(gen, ctx)
         self.G.requires_grad_(False)
@@ -204,17 +241,16 @@ class AdversarialModule(pl.LightningModule):
         extra = self.hooks.d_terms(inputs)
         total = adv + sum(terms.values()) + sum(extra.values())
         self._check_finite("D loss", total)
-        opt_d.zero_grad(set_to_none=True)
-        self.manual_backward(total)
-        self._sync_grads(self.D)
-        opt_d.step()
-        self.hooks.after_step("D", self)
-        return {"loss/d": adv.detach(), **{f"reg/{k}": v.detach() for k, v in terms.items()},
-                **{f"trick/{k}": v.detach() for k, v in extra.items()},
-                "logits/real": real_logits.detach().mean(), "logits/fake": fake_logits.detach().mean()}
+        return total, {"loss/d": adv.detach(), **{f"reg/{k}": v.detach() for k, v in terms.items()},
+                       **{f"trick/{k}": v.detach() for k, v in extra.items()},
+                       "logits/real": real_logits.detach().mean(), "logits/fake": fake_logits.detach().mean()}
 
     def _g_step(self, real: torch.Tensor, c, gen: torch.Generator) -> dict:
-        opt_g = self.optimizers()[0]
+        logs = self._accumulated("G", lambda r, c_k: self._g_loss(r, c_k, gen), real, c)
+        self.D.requires_grad_(True)
+        return logs
+
+    def _g_loss(self, real: torch.Tensor, c, gen: torch.Generator):
         ctx = self._ctx(gen, "G", self.iteration)
         see, discriminate = self._discriminator(gen, ctx)
         self.G.requires_grad_(True)
@@ -234,17 +270,11 @@ class AdversarialModule(pl.LightningModule):
         terms = {k: v * r.interval for _, r in self._due("G", self.iteration) for k, v in r(inputs).items()}
         total = sum(objective.values()) + sum(terms.values()) + (adv if adv is not None else 0.0)
         self._check_finite("G loss", total)
-        opt_g.zero_grad(set_to_none=True)
-        self.manual_backward(total)
-        self._sync_grads(self.G)
-        opt_g.step()
-        self.hooks.after_step("G", self)
-        self.D.requires_grad_(True)
         logs = {**{f"reg/{k}": v.detach() for k, v in terms.items()},
                 **{f"trick/{k}": v.detach() for k, v in objective.items()}}
         if adv is not None:
             logs["loss/g"] = adv.detach()
-        return logs
+        return total, logs
 
     def training_step(self, batch, batch_idx):
         images, labels = batch
@@ -262,7 +292,8 @@ class AdversarialModule(pl.LightningModule):
             else:
                 logs.update(self._g_step(real, c, gen))
         self.iteration += 1
-        update_ema(self.G_ema, self.G, ema_beta(self.batch_size, values["ema_halflife_kimg"]))
+        beta = ema_beta(self.batch_size, values["ema_halflife_kimg"]) if self.ema_decay is None else self.ema_decay
+        update_ema(self.G_ema, self.G, 0.0 if kimg0 < self.ema_start_kimg else beta)
         logs.update({f"schedule/{k}": torch.tensor(v) for k, v in values.items()})
         logs.update({k: torch.tensor(v) for k, v in self.hooks.logs(kimg0).items()})
         logs["kimg"] = torch.tensor(self.kimg)

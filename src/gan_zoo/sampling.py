@@ -40,3 +40,20 @@ def generate_batches(
         z = z_all[start : start + batch_size].to(device)
         labels = labels_all[start : start + batch_size].to(device)
         yield G(z, one_hot(labels, G.c_dim)), labels
+
+
+def truncated_normal(shape, t: float | None, generator: torch.Generator | None = None) -> torch.Tensor:
+    """BigGAN's truncation trick, paper-exact (Brock et al., ICLR 2019, Sec. 3.1): z ~ N(0, I) with every
+    entry of magnitude above ``t`` resampled until it falls inside ``[-t, t]``, i.e. each entry follows the
+    standard normal conditioned on ``|z_i| <= t`` (not clamped, not rescaled). ``t=None`` (or inf): no
+    truncation. Drawn on the CPU from ``generator`` (the global RNG when None)."""
+    z = torch.randn(shape, generator=generator)
+    if t is None or t == float("inf"):
+        return z
+    if not t > 0:
+        raise ValueError(f"truncation threshold must be > 0 (got {t}); None samples without truncation")
+    outside = z.abs() > t
+    while outside.any():
+        z[outside] = torch.randn(int(outside.sum()), generator=generator)
+        outside = z.abs() > t
+    return z

@@ -48,7 +48,15 @@ def test_digits_item_and_flip():
     assert x.dtype == torch.uint8 and x.shape == (3, 8, 8) and ds.images.max() == 255
     assert torch.equal(xf, x.flip(-1)) and y == yf
     with pytest.raises(ConfigError, match="dataset.resolution"):
-        digits(resolution=32)
+        digits(resolution=12)
+
+
+def test_enlarged_stacked_digits_downsample_back_to_the_8px_digits():
+    small, big = stacked_digits(num_images=50, seed=1), stacked_digits(num_images=50, seed=1, resolution=16)
+    assert big.images.shape == (50, 3, 16, 16) and np.array_equal(big.labels, small.labels)
+    down = torch.nn.functional.interpolate(torch.from_numpy(big.images).float(), size=(8, 8), mode="bilinear",
+                                           align_corners=False)
+    assert torch.equal(down.round().to(torch.uint8), torch.from_numpy(small.images))
 
 
 def test_infinite_sampler_is_seeded_shards_and_resumes():

@@ -14,6 +14,7 @@ import torch
 
 from gan_zoo.data.base import to_uint8
 from gan_zoo.sampling import fixed_latents, one_hot
+from gan_zoo.standing_stats import refresh_for_eval
 
 
 class SampleGrid(pl.Callback):
@@ -36,6 +37,7 @@ class SampleGrid(pl.Callback):
         if not trainer.is_global_zero:
             return
         G = pl_module.G_ema
+        refresh_for_eval(pl_module, G)  # BatchNorm G: standing statistics, not G's running averages
         z, labels = fixed_latents(self.num_samples, G.z_dim, G.c_dim, self.seed)
         out = G(z.to(pl_module.device), one_hot(labels.to(pl_module.device), G.c_dim)).float().cpu()
         path = Path(pl_module.run_dir) / "samples" / f"grid-{int(round(pl_module.kimg * 1000)) // 1000:06d}.png"

@@ -47,6 +47,7 @@ from gan_zoo.metrics.extractors import (
     reference_key,
     save_reference,
 )
+from gan_zoo.standing_stats import refresh_for_eval
 
 
 class SingleProcess:
@@ -342,6 +343,7 @@ class MetricsCallback(pl.Callback):
         G = pl_module.G_ema
         was_training = G.training
         G.eval()
+        refresh_for_eval(pl_module, G)  # BatchNorm G: standing statistics (gan_zoo.standing_stats)
         try:
             values = self.evaluator.evaluate(
                 G, datamodule.dataset, strategy=trainer.strategy, device=pl_module.device

@@ -2,5 +2,6 @@
 
 from gan_zoo.regularizers.base import DStepInputs, GStepInputs, Regularizer
 from gan_zoo.regularizers.gradient_penalty import R1, R2
+from gan_zoo.regularizers.orthogonal import OrthogonalInit, OrthogonalRegularizer
 
-__all__ = ["DStepInputs", "GStepInputs", "Regularizer", "R1", "R2"]
+__all__ = ["DStepInputs", "GStepInputs", "OrthogonalInit", "OrthogonalRegularizer", "Regularizer", "R1", "R2"]

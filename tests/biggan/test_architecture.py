@@ -171,3 +171,16 @@ def test_spectrally_normalised_weights_have_unit_top_singular_value():
         w = m.weight.detach()
         sigma = torch.linalg.svdvals(w.reshape(w.shape[0], -1)).max()
         assert abs(float(sigma) - 1) < 1e-3, m
+
+
+def test_class_interpolation_blends_the_shared_embedding():
+    torch.manual_seed(3)
+    G = biggan.Generator(16, z_dim=24, c_dim=6, ch=2, shared_dim=4, attention=[]).eval()
+    z = torch.randn(24)
+    imgs = biggan.interpolate_classes(G, z, 1, 4, steps=5)
+    eye = torch.eye(6)
+    with torch.no_grad():
+        assert torch.allclose(imgs[0], G(z[None], eye[1:2])[0], atol=1e-6)
+        assert torch.allclose(imgs[-1], G(z[None], eye[4:5])[0], atol=1e-6)
+        middle = G.synthesize(z[None], 0.5 * (G.shared.weight[1] + G.shared.weight[4])[None])[0]
+    assert torch.allclose(imgs[2], middle, atol=1e-6) and not torch.allclose(imgs[1], imgs[3])

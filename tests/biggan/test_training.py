@@ -35,7 +35,7 @@ def test_paper_recipe_values(experiment):
 
 
 @pytest.mark.slow
-def test_cpu_run_trains_with_the_recipe_and_g_ema_starts_late(tmp_path: Path):
+def test_cpu_run_trains_with_the_recipe_and_g_ema_starts_late(tmp_path: Path, monkeypatch):
     run = tmp_path / "run"
     train_run([*TINY, "ema.start_kimg=100"], run)  # the EMA never starts: G_ema stays a copy of G
     rows = [r for r in read_losses(run) if "loss/d" in r]
@@ -49,12 +49,22 @@ def test_cpu_run_trains_with_the_recipe_and_g_ema_starts_late(tmp_path: Path):
     ckpt = torch.load(run2 / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
     assert not all(torch.equal(ckpt["G." + k], ckpt["G_ema." + k]) for k in params)
 
+    import gan_zoo.truncation_curve as tc
+
+    seen = []
+    real = tc.accumulate_standing_stats
+
+    def spy(G, *args, truncation=None, **kwargs):
+        seen.append(truncation)
+        return real(G, *args, truncation=truncation, **kwargs)
+
+    monkeypatch.setattr(tc, "accumulate_standing_stats", spy)
     out = tmp_path / "curve"
     assert truncation_main([str(run2), "--t", "0.5,2,none", "--out", str(out), "--passes", "2",
                             "metrics=[fd]", "extractor=classifier:digits", "num_samples=200", "batch_size=100"]) == 0
     table = (out / "truncation.csv").read_text().splitlines()
     assert table[0] == "t,fd[classifier:digits],is[classifier:digits]" and len(table) == 4
-    assert (out / "truncation.png").is_file()
+    assert (out / "truncation.png").is_file() and seen == [0.5, 2.0, None]  # standing statistics per t
     fd = [float(line.split(",")[1]) for line in table[1:]]
     assert len(set(fd)) == 3  # each t is its own sample (and standing statistics)
 

@@ -114,6 +114,28 @@ class ClassEmbedding(nn.Module):
             raise ValueError(f"this generator is class-conditional (c_dim={self.c_dim}): pass one-hot c")
         return embed_rows(self.shared, c) if self.shared is not None else c
 
+    def synthesize(self, z: torch.Tensor, e: torch.Tensor | None) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.synthesize(z, self.embed(c))
+
+
+class ProjectionDiscriminator(nn.Module):
+    """``features`` = global sum pooling of ``ReLU(trunk(x))``; ``head`` = the projection output ``self.out``."""
+
+    def trunk(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+    def features(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return F.relu(self.trunk(x)).sum(dim=(2, 3))
+
+    def head(self, h: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.out(h, c)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.features(x, c), c)
+
 
 class Generator(ClassEmbedding):
     """BigGAN's G (module docstring). ``attention`` lists output resolutions after which a block gets
@@ -193,11 +215,8 @@ class Generator(ClassEmbedding):
                 h = block(h)
         return torch.tanh(self.out_conv(F.relu(self.out_bn(h))))
 
-    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        return self.synthesize(z, self.embed(c))
 
-
-class Discriminator(nn.Module):
+class Discriminator(ProjectionDiscriminator):
     """BigGAN's D (module docstring): ``D(x, c) == head(features(x, c), c)``."""
 
     def __init__(
@@ -228,15 +247,9 @@ class Discriminator(nn.Module):
         self.out = ProjectionHead(cin, c_dim, sn_eps)
         finish(self, init, spectral_norm)
 
-    def features(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        """ReLU then global sum pooling of the last block: ``[N, 16ch]`` (``4ch`` at 16/32 px)."""
-        return F.relu(self.blocks(x)).sum(dim=(2, 3))
-
-    def head(self, h: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        return self.out(h, c)
-
-    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        return self.head(self.features(x, c), c)
+    def trunk(self, x: torch.Tensor) -> torch.Tensor:
+        """The last block's output; ``features`` sum-pools it to ``[N, 16ch]`` (``4ch`` at 16/32 px)."""
+        return self.blocks(x)
 
 
 @torch.no_grad()

@@ -22,7 +22,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_zoo.models.biggan import G_ARCH, ClassEmbedding, arch, attention_set, check_positive, finish
+from gan_zoo.models.biggan import (
+    G_ARCH,
+    ClassEmbedding,
+    ProjectionDiscriminator,
+    arch,
+    attention_set,
+    check_positive,
+    finish,
+)
 from gan_zoo.models.biggan_layers import (
     ConditionalBatchNorm2d,
     DeepDBlock,
@@ -92,11 +100,8 @@ class Generator(ClassEmbedding):
             h = block(h, y) if isinstance(block, DeepGBlock) else block(h)
         return torch.tanh(self.out_conv(F.relu(self.out_bn(h))))
 
-    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        return self.synthesize(z, self.embed(c))
 
-
-class Discriminator(nn.Module):
+class Discriminator(ProjectionDiscriminator):
     def __init__(
         self,
         resolution: int,
@@ -129,11 +134,5 @@ class Discriminator(nn.Module):
         self.out = ProjectionHead(outs[-1] * ch, c_dim, sn_eps)
         finish(self, init, spectral_norm)
 
-    def features(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        return F.relu(self.blocks(self.stem(x))).sum(dim=(2, 3))
-
-    def head(self, h: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        return self.out(h, c)
-
-    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        return self.head(self.features(x, c), c)
+    def trunk(self, x: torch.Tensor) -> torch.Tensor:
+        return self.blocks(self.stem(x))

@@ -1,5 +1,7 @@
 """BigGAN's Table 1 as data, and the CPU ablation rendered beside it by gan-zoo-report."""
 
+import torch
+
 from gan_zoo.paper_tables import PAPER_TABLES
 from gan_zoo.report import main
 from tests.conftest import compose_run
@@ -37,3 +39,16 @@ def test_report_sets_the_cpu_rows_beside_table1(tmp_path, capsys):
     assert any(line.startswith("| ndis1 | 1 D step | 150") for line in lines)
     assert any(line.startswith("| 1 ") and "missing" in line for line in lines)
     assert "Not FID" in text and "ImageNet 128" in text
+
+
+def test_enlarged_digits_are_measured_like_the_8px_digits():
+    import numpy as np
+
+    from gan_zoo.data.digits import stacked_digits
+    from gan_zoo.metrics.extractors import ClassifierExtractor, extract_dataset
+
+    ext = ClassifierExtractor("digits")
+    assert ext.resize(16) == ext.resize(32) == "bilinear-8"  # not a centre crop of the middle quarter
+    small, big = stacked_digits(num_images=64, seed=2), stacked_digits(num_images=64, seed=2, resolution=16)
+    a, b = (extract_dataset(d, ext, np.arange(64), 64)["pool"] for d in (small, big))
+    assert torch.allclose(a, b, atol=1e-5)

@@ -7,8 +7,9 @@
   ``<cache_dir>/classifiers/<name>.pt``. Each channel is classified separately (StackedMNIST puts one digit
   per channel): ``pool`` is the channels' 128-d penultimate features concatenated, ``logits`` is
   ``[N, C, classes]``.
-  Inputs larger than the classifier by an even margin are centre-cropped (undoing the datasets' zero padding
-  28 -> 32); other sizes are bilinearly resized.
+  Inputs an integer multiple of the classifier's size are bilinearly downsampled (which undoes a nearest
+  enlargement exactly: digits at 16/32 px); others larger by an even margin are centre-cropped (undoing the
+  datasets' zero padding 28 -> 32); other sizes are bilinearly resized.
 
 Real references: :func:`save_reference` / :func:`load_reference` keep the statistics (mu, sigma in float64,
 optionally the features: KID and PR need them) of real images at ``<cache_dir>/real_stats/<ref_hash>.pt``,
@@ -104,6 +105,8 @@ class ClassifierExtractor:
             )
         if resolution == r:
             return "none"
+        if resolution % r == 0:  # an integer enlargement (e.g. digits at 16/32 px): 2x2/4x4 blocks -> exact
+            return f"bilinear-{r}"
         if resolution > r and (resolution - r) % 2 == 0:
             return f"center-crop-{r}"
         return f"bilinear-{r}"

@@ -39,3 +39,15 @@ QUIET = ["trainer.enable_progress_bar=false", "metrics=none"]
 @pytest.fixture
 def compose_cfg():
     return compose_run
+
+
+@pytest.fixture
+def spies():
+    """The records of tests/spies.py, empty at the start of the test."""
+    from tests.spies import Recorder, StepSpy
+
+    StepSpy.calls.clear()
+    Recorder.instances.clear()
+    yield StepSpy.calls, Recorder.instances
+    StepSpy.calls.clear()
+    Recorder.instances.clear()

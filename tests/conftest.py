@@ -44,10 +44,13 @@ def compose_cfg():
 @pytest.fixture
 def spies():
     """The records of tests/spies.py, empty at the start of the test."""
-    from tests.spies import Recorder, StepSpy
+    from types import SimpleNamespace
 
-    StepSpy.calls.clear()
-    Recorder.instances.clear()
-    yield StepSpy.calls, Recorder.instances
-    StepSpy.calls.clear()
-    Recorder.instances.clear()
+    from tests.spies import Recorder, SpyAugment, StepSpy
+
+    records = (StepSpy.calls, SpyAugment.calls, Recorder.instances)
+    for r in records:
+        r.clear()
+    yield SimpleNamespace(regularizer=StepSpy.calls, augment=SpyAugment.calls, recorders=Recorder.instances)
+    for r in records:
+        r.clear()

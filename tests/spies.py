@@ -3,6 +3,7 @@
 - :class:`StepSpy`: a regularizer (D or G side, any ``interval``) that returns one constant term and records
   what the step handed it (the real/fake images, labels, latents). It changes nothing in training: its term
   is a constant, so it adds no gradient; the module logs it as ``reg/<name>`` multiplied by the interval.
+- :class:`SpyAugment`: the real augmentation, recording ``p`` and the input of every call.
 - :class:`Recorder`: a callback that records, per iteration, the loader batch, the module's logged values and
   what reached the optimizers and the augmentation (lr, betas, p), and keeps the module for inspection.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import pytorch_lightning as pl
 import torch
 
+from gan_zoo.augment import Augment
 from gan_zoo.regularizers.base import Regularizer
 
 
@@ -32,11 +34,23 @@ class StepSpy(Regularizer):
         record = {"name": self.name, "side": self.side, "c": None if inputs.c is None else inputs.c.detach().clone(),
                   "fake": inputs.fake.detach().clone()}
         if self.side == "D":
-            record.update(real=inputs.real.detach().clone(), fake_is_leaf=inputs.fake.grad_fn is None)
+            channels_last = inputs.real.ndim == 4 and inputs.real.is_contiguous(memory_format=torch.channels_last)
+            record.update(real=inputs.real.detach().clone(), fake_is_leaf=inputs.fake.grad_fn is None,
+                          gamma=inputs.gamma, channels_last=channels_last)
         else:
             record.update(z=inputs.z.detach().clone())
         StepSpy.calls.append(record)
         return {self.name: torch.tensor(self.value, device=inputs.fake.device)}
+
+
+class SpyAugment(Augment):
+    """The real augmentation, recording the probability and the batch of every call."""
+
+    calls: list[dict] = []
+
+    def forward(self, x, generator=None):
+        SpyAugment.calls.append({"p": self.p, "x": x.detach().clone()})
+        return super().forward(x, generator)
 
 
 def _optimizer_state(opt) -> dict:
@@ -56,6 +70,7 @@ class Recorder(pl.Callback):
 
     def on_train_start(self, trainer, pl_module) -> None:
         self.module, self.start_iteration = pl_module, pl_module.iteration
+        self.initial_G = {k: v.detach().clone() for k, v in pl_module.G.state_dict().items()}
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         images, labels = batch

@@ -1,11 +1,19 @@
-"""R1/R2 equal a finite-difference estimate of ||grad D||^2; gamma/2 scaling; no gradient reaches G."""
+"""R1/R2 equal a finite-difference estimate of ||grad D||^2; gamma/2 scaling; the module's D step gives G no
+gradient."""
+
+from functools import partial
 
 import pytest
 import torch
 from torch import nn
 
+from gan_zoo.augment import Augment
 from gan_zoo.errors import ConfigError
+from gan_zoo.losses import RpGAN
+from gan_zoo.models.mlp import MLPDiscriminator, MLPGenerator
+from gan_zoo.module import AdversarialModule
 from gan_zoo.regularizers import R1, R2, DStepInputs
+from gan_zoo.schedules import Schedules
 
 
 class TinyD(nn.Module):
@@ -71,13 +79,42 @@ def test_penalty_gradient_reaches_d_by_double_backprop():
     assert D.lin1.weight.grad is not None and D.lin1.weight.grad.abs().sum() > 0
 
 
-def test_r2_gives_generator_no_gradient():
-    G = nn.Linear(3, 4)
-    D = TinyD()
-    fake = G(torch.randn(2, 3)).view(2, 1, 2, 2).detach()  # the module detaches fakes for D's step
-    inputs = make_inputs(D, torch.randn(2, 1, 2, 2), fake, gamma=1.0)
-    R2()(inputs)["r2"].backward()
-    assert G.weight.grad is None
+class StaysTrainable(MLPGenerator):
+    """A G whose parameters stay trainable whatever the training step asks (``requires_grad_`` is a no-op): the
+    detached fakes alone must then keep G out of D's graph (freezing G in the D step is an optimisation)."""
+
+    def requires_grad_(self, requires_grad: bool = True):
+        return self
+
+
+def d_step_module(G):
+    """An AdversarialModule on 2-D points with R2 only, its optimizers wired by hand (no Trainer)."""
+    D = MLPDiscriminator(in_dim=2, width=8, depth=2)
+    constant = {"start": 1e-2, "end": 1e-2}
+    schedules = Schedules(burnin_kimg=0, lr=constant, gamma=1.0, beta2=0.99, ema_halflife_kimg=1.0, aug_p=0.0)
+    module = AdversarialModule(G, D, RpGAN(), {"r2": R2()}, Augment(), partial(torch.optim.Adam, betas=(0.0, 0.99)),
+                               schedules, batch_size=4, total_kimg=1.0)
+    optimizers = module.configure_optimizers()
+    module.optimizers = lambda: optimizers
+    module.manual_backward = lambda loss: loss.backward()
+    module._z_gen = torch.Generator().manual_seed(0)
+    return module
+
+
+@pytest.mark.parametrize("generator", [MLPGenerator, StaysTrainable])
+def test_r2_gives_generator_no_gradient(generator):
+    """The module's D step with R2 (a penalty on D's gradient at the fakes) updates D and leaves G untouched:
+    no gradient reaches G's parameters and G's weights do not move."""
+    torch.manual_seed(0)
+    module = d_step_module(generator(z_dim=3, out_dim=2, width=8, depth=2))
+    G, D = module.G, module.D
+    g_before = [p.detach().clone() for p in G.parameters()]
+    d_before = [p.detach().clone() for p in D.parameters()]
+    logs = module._d_step(torch.randn(4, 2), None, torch.Generator().manual_seed(1), gamma=1.0, step=0)
+    assert logs["reg/r2"] > 0
+    assert all(p.grad is None for p in G.parameters()), "the D step's losses reached G"
+    assert all(torch.equal(a, p) for a, p in zip(g_before, G.parameters()))
+    assert any(not torch.equal(a, p) for a, p in zip(d_before, D.parameters()))
 
 
 def test_negative_gamma_and_bad_interval_are_config_errors():

@@ -23,9 +23,9 @@ SRC = REPO / "src"
 # A run that trains one iteration of the tiny R3GAN in well under a second: the base of tests that need a run
 # but not its quality. A test that expects an error passes it too, so a regressed check shows up as a
 # finished run, i.e. a failed assertion, not as minutes of training at the default 100 kimg; trainer.max_steps
-# (optimizer steps) stops even a run whose kimg never grows (n_dis=0).
+# (optimizer steps, all sessions of a run) stops even a run whose kimg never grows (n_dis=0).
 TINY = ["batch_size=8", "total_kimg=0.008", "callbacks.samples.every_kimg=1000",
-        "callbacks.checkpoint.every_kimg=1000", "trainer.max_steps=20"]
+        "callbacks.checkpoint.every_kimg=1000", "trainer.max_steps=200"]
 
 
 def train_run(overrides: list[str], run_dir: Path) -> dict:

@@ -31,6 +31,20 @@ def test_xflip_only_flips_exactly():
     assert 16 <= int(mirrored.sum()) <= 48, f"{int(mirrored.sum())} of 64 flipped; expected about half"
 
 
+def test_probability_gates_each_op_per_sample():
+    """ADA applies each op to each image with probability p * multiplier: at p = 0.5, xflip (then a fair coin)
+    mirrors about a quarter of 400 images and cutout (multiplier 1) holes about half of them."""
+    x = torch.arange(400 * 4 * 4, dtype=torch.float32).view(400, 1, 4, 4) + 1
+    aug = Augment(xflip=1)
+    aug.p = 0.5
+    mirrored = torch.isclose(aug(x, torch.Generator().manual_seed(2)), x.flip(-1), atol=1e-3).flatten(1).all(1)
+    assert 0.17 < mirrored.float().mean() < 0.33  # binomial(400, 1/4): sd 0.022
+    aug = Augment(cutout=1)
+    aug.p = 0.5
+    holed = (aug(x, torch.Generator().manual_seed(3)) == 0).flatten(1).any(1)
+    assert 0.4 < holed.float().mean() < 0.6  # binomial(400, 1/2): sd 0.025
+
+
 def cutout_boxes(out: torch.Tensor) -> list[tuple[int, int, bool, bool]]:
     """(rows, cols, clipped in y, clipped in x) of each image's zeroed region, which must be one rectangle."""
     boxes = []

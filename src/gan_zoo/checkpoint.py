@@ -69,7 +69,9 @@ def load_run(path: str | Path, device: str | torch.device = "cpu") -> RunHandle:
     if "gan_zoo_config" not in ckpt:
         raise GanZooError(f"{ckpt_path} has no gan_zoo config: it was not written by gan-zoo-train")
     cfg = OmegaConf.create(ckpt["gan_zoo_config"])
-    G = instantiate(cfg.model.generator)
+    from gan_zoo.hooks import generator_transforms
+
+    G = generator_transforms(cfg).transform_generator(instantiate(cfg.model.generator))  # e.g. spectral norm
     prefix = "G_ema."
     state = {k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
     G.load_state_dict(state)

@@ -2,7 +2,9 @@
 
 Each loss exposes ``d(real_logits, fake_logits)`` (minimised by D) and ``g(fake_logits, real_logits)``
 (minimised by G). ``g_needs_real`` tells the training step whether G's objective needs D's logits on a real
-batch (RpGAN does; the non-saturating loss does not, so that forward pass is skipped).
+batch (RpGAN does; the non-saturating loss does not, so that forward pass is skipped). ``gen`` is the step's
+seeded generator, for losses that draw (e.g. label flipping), so a resumed run draws what an uninterrupted one
+would.
 
 With f(t) = softplus(-t) = -log sigmoid(t):
 - Non-saturating GAN (Goodfellow et al. 2014, Sec. 3): D: f(D(x)) + f(-D(G(z))); G: f(D(G(z))).
@@ -27,10 +29,12 @@ class NonSaturating:
     name = "ns"
     g_needs_real = False
 
-    def d(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    def d(self, real_logits: torch.Tensor, fake_logits: torch.Tensor,
+          gen: torch.Generator | None = None) -> torch.Tensor:
         return (F.softplus(-_flat(real_logits)) + F.softplus(_flat(fake_logits))).mean()
 
-    def g(self, fake_logits: torch.Tensor, real_logits: torch.Tensor | None = None) -> torch.Tensor:
+    def g(self, fake_logits: torch.Tensor, real_logits: torch.Tensor | None = None,
+          gen: torch.Generator | None = None) -> torch.Tensor:
         return F.softplus(-_flat(fake_logits)).mean()
 
 
@@ -40,10 +44,12 @@ class RpGAN:
     name = "rpgan"
     g_needs_real = True
 
-    def d(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    def d(self, real_logits: torch.Tensor, fake_logits: torch.Tensor,
+          gen: torch.Generator | None = None) -> torch.Tensor:
         return F.softplus(-(_flat(real_logits) - _flat(fake_logits))).mean()
 
-    def g(self, fake_logits: torch.Tensor, real_logits: torch.Tensor | None = None) -> torch.Tensor:
+    def g(self, fake_logits: torch.Tensor, real_logits: torch.Tensor | None = None,
+          gen: torch.Generator | None = None) -> torch.Tensor:
         if real_logits is None:
             raise ValueError("RpGAN's G loss pairs each fake with a real: pass real_logits")
         return F.softplus(-(_flat(fake_logits) - _flat(real_logits).detach())).mean()
@@ -55,8 +61,10 @@ class Hinge:
     name = "hinge"
     g_needs_real = False
 
-    def d(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    def d(self, real_logits: torch.Tensor, fake_logits: torch.Tensor,
+          gen: torch.Generator | None = None) -> torch.Tensor:
         return (F.relu(1 - _flat(real_logits)) + F.relu(1 + _flat(fake_logits))).mean()
 
-    def g(self, fake_logits: torch.Tensor, real_logits: torch.Tensor | None = None) -> torch.Tensor:
+    def g(self, fake_logits: torch.Tensor, real_logits: torch.Tensor | None = None,
+          gen: torch.Generator | None = None) -> torch.Tensor:
         return -_flat(fake_logits).mean()

@@ -17,6 +17,11 @@ of W keeps rows r, r + W, ... of the global batch (as the sampler deals out real
 devices pairs the same z with the same real images as one device would; augmentation from (seed, rank,
 iteration).
 Non-finite losses raise :class:`~gan_zoo.errors.DivergenceError` before any optimizer step is taken with them.
+
+Variants (tricks and the regularizer group's constraints and transforms) act only through the named extension
+points of :mod:`gan_zoo.hooks`, called below at their places: ``transform_*`` when the networks are set up,
+``d_fakes`` on D's fakes, ``d_input`` on everything D sees, ``d_terms`` and ``g_objective`` on the two
+objectives, ``after_step`` after each optimizer step.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from torch import nn
 from gan_zoo.data.base import to_float
 from gan_zoo.ema import ema_beta, update_ema
 from gan_zoo.errors import DivergenceError
+from gan_zoo.hooks import Hooks, StepContext
 from gan_zoo.regularizers.base import DStepInputs, GStepInputs
 from gan_zoo.sampling import one_hot
 from gan_zoo.schedules import Schedules
@@ -58,13 +64,17 @@ class AdversarialModule(pl.LightningModule):
         compile: bool = False,
         run_dir: str | Path = ".",
         cfg=None,
+        tricks: dict[str, nn.Module] | None = None,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
-        self.G, self.D = generator, discriminator
-        self.G_ema = copy.deepcopy(generator).eval().requires_grad_(False)
-        self.loss = loss
         self.regularizers = nn.ModuleDict(regularizers)
+        self.tricks = nn.ModuleDict(tricks or {})
+        self.hooks = Hooks({**regularizers, **(tricks or {})})
+        self.G = self.hooks.transform_generator(generator)
+        self.D = self.hooks.transform_discriminator(discriminator)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self.loss = loss
         self.augment = augment
         self.optimizer_factory = optimizer
         self.schedules = schedules
@@ -81,6 +91,7 @@ class AdversarialModule(pl.LightningModule):
                 net.to(memory_format=torch.channels_last)
         if self.use_compile:
             self.G.compile()  # in place: state_dict keys (and checkpoints) stay those of the eager model
+        self.hooks.check(self)
 
     # ---- bookkeeping ---------------------------------------------------------------------------------
     @property
@@ -112,7 +123,25 @@ class AdversarialModule(pl.LightningModule):
         return z[rank::world].to(self.device)
 
     def _due(self, side: str, step: int) -> list[tuple[str, nn.Module]]:
-        return [(n, r) for n, r in self.regularizers.items() if r.side == side and step % r.interval == 0]
+        """The penalties of ``side`` due at ``step`` (regularizer entries without a side only act via hooks)."""
+        return [(n, r) for n, r in self.regularizers.items()
+                if getattr(r, "side", None) == side and step % r.interval == 0]
+
+    def _ctx(self, gen: torch.Generator, phase: str, step: int) -> StepContext:
+        return StepContext(gen=gen, kimg=self.kimg, iteration=self.iteration, phase=phase, step=step)
+
+    def _discriminator(self, gen: torch.Generator, ctx: StepContext):
+        """``discriminate(x, c) -> (logits, trunk features)``: D on what it sees (augmentation, then the
+        ``d_input`` hooks), as one function, so penalties and hooks evaluate D exactly as the loss did."""
+
+        def see(x: torch.Tensor) -> torch.Tensor:
+            return self.hooks.d_input(self.augment(x, gen), ctx)
+
+        def discriminate(x: torch.Tensor, c):
+            h = self.D.features(see(x), c)
+            return self.D.head(h, c), h
+
+        return see, discriminate
 
     # ---- optimisation ----------------------------------------------------------------------------------
     def configure_optimizers(self):
@@ -155,53 +184,72 @@ class AdversarialModule(pl.LightningModule):
 
     def _d_step(self, real: torch.Tensor, c, gen: torch.Generator, gamma: float, step: int) -> dict:
         opt_d = self.optimizers()[1]
+        ctx = self._ctx(gen, "D", step)
+        see, discriminate = self._discriminator(gen, ctx)
         self.G.requires_grad_(False)
         self.D.requires_grad_(True)
         with torch.no_grad():
             fake = self.G(self._latents(real.shape[0]), c)
+        fake, fake_c = self.hooks.d_fakes(fake.detach(), c, ctx)
         due = self._due("D", step)
         real = real.detach().requires_grad_(any(r.needs_real_grad for _, r in due))
         fake = fake.detach().requires_grad_(any(r.needs_fake_grad for _, r in due))
-        real_logits = self.D(self.augment(real, gen), c)
-        fake_logits = self.D(self.augment(fake, gen), c)
-        adv = self.loss.d(real_logits, fake_logits)
-        inputs = DStepInputs(self.D, real, fake, c, real_logits, fake_logits, lambda x: self.augment(x, gen), gamma)
+        real_logits, real_h = discriminate(real, c)
+        fake_logits, fake_h = discriminate(fake, fake_c)
+        adv = self.loss.d(real_logits, fake_logits, gen=gen)
+        inputs = DStepInputs(self.D, real, fake, c, real_logits, fake_logits, see, gamma, fake_c=fake_c,
+                             real_features=real_h, fake_features=fake_h, discriminate=discriminate, ctx=ctx,
+                             loss=self.loss)
         terms = {k: v * r.interval for _, r in due for k, v in r(inputs).items()}
-        total = adv + sum(terms.values())
+        extra = self.hooks.d_terms(inputs)
+        total = adv + sum(terms.values()) + sum(extra.values())
         self._check_finite("D loss", total)
         opt_d.zero_grad(set_to_none=True)
         self.manual_backward(total)
         self._sync_grads(self.D)
         opt_d.step()
+        self.hooks.after_step("D", self)
         return {"loss/d": adv.detach(), **{f"reg/{k}": v.detach() for k, v in terms.items()},
+                **{f"trick/{k}": v.detach() for k, v in extra.items()},
                 "logits/real": real_logits.detach().mean(), "logits/fake": fake_logits.detach().mean()}
 
     def _g_step(self, real: torch.Tensor, c, gen: torch.Generator) -> dict:
         opt_g = self.optimizers()[0]
+        ctx = self._ctx(gen, "G", self.iteration)
+        see, discriminate = self._discriminator(gen, ctx)
         self.G.requires_grad_(True)
         self.D.requires_grad_(False)
         z = self._latents(real.shape[0])
         fake = self.G(z, c)
-        fake_logits = self.D(self.augment(fake, gen), c)
-        real_logits = None
-        if self.loss.g_needs_real:
+        fake_logits, fake_h = discriminate(fake, c)
+        real_logits = real_h = None
+        if self.loss.g_needs_real or any(getattr(p, "needs_real_features", False) for p in self.hooks.parts.values()):
             with torch.no_grad():
-                real_logits = self.D(self.augment(real, gen), c)
-        adv = self.loss.g(fake_logits, real_logits)
-        inputs = GStepInputs(self.G, self.D, z, c, fake, fake_logits)
+                real_logits, real_h = discriminate(real, c)
+        inputs = GStepInputs(self.G, self.D, z, c, fake, fake_logits, real=real, real_logits=real_logits,
+                             fake_features=fake_h, real_features=real_h, discriminate=discriminate, ctx=ctx,
+                             loss=self.loss)
+        objective = self.hooks.g_objective(inputs, {"adv": self.loss.g(fake_logits, real_logits, gen=gen)})
+        adv = objective.pop("adv", None)
         terms = {k: v * r.interval for _, r in self._due("G", self.iteration) for k, v in r(inputs).items()}
-        total = adv + sum(terms.values())
+        total = sum(objective.values()) + sum(terms.values()) + (adv if adv is not None else 0.0)
         self._check_finite("G loss", total)
         opt_g.zero_grad(set_to_none=True)
         self.manual_backward(total)
         self._sync_grads(self.G)
         opt_g.step()
+        self.hooks.after_step("G", self)
         self.D.requires_grad_(True)
-        return {"loss/g": adv.detach(), **{f"reg/{k}": v.detach() for k, v in terms.items()}}
+        logs = {**{f"reg/{k}": v.detach() for k, v in terms.items()},
+                **{f"trick/{k}": v.detach() for k, v in objective.items()}}
+        if adv is not None:
+            logs["loss/g"] = adv.detach()
+        return logs
 
     def training_step(self, batch, batch_idx):
         images, labels = batch
-        values = self.schedules.values(self.kimg)
+        kimg0 = self.kimg
+        values = self.schedules.values(kimg0)
         self._apply_schedules(values)
         gen, self._z_gen = self._rng(), self._rng(shared=True)
         b = images.shape[0] // (self.n_dis + 1)
@@ -216,6 +264,7 @@ class AdversarialModule(pl.LightningModule):
         self.iteration += 1
         update_ema(self.G_ema, self.G, ema_beta(self.batch_size, values["ema_halflife_kimg"]))
         logs.update({f"schedule/{k}": torch.tensor(v) for k, v in values.items()})
+        logs.update({k: torch.tensor(v) for k, v in self.hooks.logs(kimg0).items()})
         logs["kimg"] = torch.tensor(self.kimg)
         self.last_values = {k: float(v) for k, v in logs.items()}
         self.log_dict(logs, on_step=True, on_epoch=False, batch_size=b)

@@ -117,6 +117,7 @@ def train(cfg: DictConfig) -> dict:
         generator=G, discriminator=D,
         loss=build(cfg.loss, "loss"),
         regularizers=build_all(cfg.regularizer, "regularizer"),
+        tricks=build_all(cfg.get("trick") or {}, "trick"),
         augment=build(cfg.augment, "augment"),
         optimizer=build(cfg.optimizer.optim, "optimizer.optim"),
         schedules=Schedules(**OmegaConf.to_container(cfg.schedule)),

@@ -68,5 +68,12 @@ class MLPDiscriminator(nn.Module):
         self.resolution = None
         self.net = _mlp(self.in_dim + self.c_dim, 1, width, depth, activation, "model.discriminator")
 
+    def features(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """Every layer but the last linear one: ``[N, width]``."""
+        return self.net[:-1](x if c is None else torch.cat([x, c], dim=1))
+
+    def head(self, h: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net[-1](h).squeeze(1)
+
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        return self.net(x if c is None else torch.cat([x, c], dim=1)).squeeze(1)
+        return self.head(self.features(x, c), c)

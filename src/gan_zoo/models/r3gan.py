@@ -227,15 +227,28 @@ class Discriminator(nn.Module):
         self.stages = nn.ModuleList(stages)
         self.embed = linear(c_dim, widths[-1], gain=1.0 / math.sqrt(widths[-1])) if c_dim else None
 
-    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+    def features(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """The trunk: every layer up to the head's depthwise 4x4 conv, flattened to ``[N, W]``."""
         dtype = self.from_rgb.weight.dtype
+        last = len(self.stages) - 1
         for i, stage in enumerate(self.stages):
             ctx, x = _precision(self.bf16_mask[i], x, dtype)
             with ctx:
-                x = stage(self.from_rgb(x) if i == 0 else x)
-        x = x.to(dtype)
+                x = self.from_rgb(x) if i == 0 else x
+                if i < last:
+                    x = stage(x)
+                else:
+                    x = stage[-1].basis(stage[:-1](x)).flatten(1)
+        return x.to(dtype)
+
+    def head(self, h: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """``Linear(W -> 1)``, or ``Linear(W -> W)`` projected on ``embed(c)`` when conditional."""
+        x = self.stages[-1][-1].linear(h)
         if self.embed is None:
             return x[:, 0]
         if c is None:
             raise ValueError(f"this discriminator is class-conditional (c_dim={self.c_dim}): pass one-hot c")
-        return (x * self.embed(c.to(dtype))).sum(dim=1)
+        return (x * self.embed(c.to(x.dtype))).sum(dim=1)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.features(x, c), c)

@@ -337,13 +337,21 @@ class Discriminator(nn.Module):
         self.out = FullyConnected(c4, self.cmap_dim or 1, equalized=eq)
         self.embed = FullyConnected(c_dim, self.cmap_dim, equalized=eq) if c_dim else None
 
-    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+    def features(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """The trunk: from-RGB, the blocks, (minibatch stddev), the 3x3 conv and the first FC: ``[N, C_4]``."""
         x = self.blocks(self.fromrgb(x))
         if self.mbstd is not None:
             x = self.mbstd(x)
-        x = self.out(self.fc(self.conv(x).flatten(1)))
+        return self.fc(self.conv(x).flatten(1))
+
+    def head(self, h: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """The last FC, to 1 logit or to ``cmap_dim`` projected on ``embed(c)``."""
+        x = self.out(h)
         if self.embed is None:
             return x[:, 0]
         if c is None:
             raise ValueError(f"this discriminator is class-conditional (c_dim={self.c_dim}): pass one-hot c")
         return (x * self.embed(c.to(x.dtype))).sum(dim=1) / math.sqrt(self.cmap_dim)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.features(x, c), c)

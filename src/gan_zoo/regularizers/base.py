@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -18,10 +19,16 @@ from torch import nn
 @dataclass
 class DStepInputs:
     """One D step. ``real``/``fake`` are the images *before* augmentation; ``real_logits``/``fake_logits``
-    were computed as ``D(augment(real), c)``. When any due regularizer sets ``needs_real_grad`` (or
+    were computed as ``D(augment(real), c)``, where ``augment`` is everything D sees (the augmentation, then
+    every ``d_input`` hook; :mod:`gan_zoo.hooks`). When any due regularizer sets ``needs_real_grad`` (or
     ``needs_fake_grad``), ``real`` (``fake``) was made a leaf with ``requires_grad=True`` before that forward
     pass, so a gradient penalty can differentiate the logits w.r.t. the pre-augmentation image. ``fake`` is
-    detached from G: a D-side penalty never updates G."""
+    detached from G: a D-side penalty never updates G.
+
+    ``fake_c`` are the labels of the fakes D was shown (they differ from ``c`` when a ``d_fakes`` hook mixes
+    in other fakes); ``real_features``/``fake_features`` are D's trunk features of the same forward passes;
+    ``discriminate(x, c) -> (logits, features)`` runs D on a new input through the same D-input transform
+    (e.g. interpolates for WGAN-GP); ``ctx`` says where in training the step is; ``loss`` is the run's loss."""
 
     D: nn.Module
     real: torch.Tensor
@@ -31,11 +38,20 @@ class DStepInputs:
     fake_logits: torch.Tensor
     augment: Callable[[torch.Tensor], torch.Tensor]
     gamma: float
+    fake_c: torch.Tensor | None = None
+    real_features: torch.Tensor | None = None
+    fake_features: torch.Tensor | None = None
+    discriminate: Callable | None = None
+    ctx: Any = None
+    loss: Any = None
 
 
 @dataclass
 class GStepInputs:
-    """One G step: latents, labels, G's output (attached to G's graph) and D's logits on it."""
+    """One G step: latents, labels, G's output (attached to G's graph) and D's logits and trunk features on
+    it. ``real`` is the step's real batch (before augmentation); ``real_logits``/``real_features`` are D's
+    outputs on it, computed without grad when the loss or a hook needs them (else None);
+    ``discriminate(x, c) -> (logits, features)`` runs D through the D-input transform."""
 
     G: nn.Module
     D: nn.Module
@@ -43,6 +59,13 @@ class GStepInputs:
     c: torch.Tensor | None
     fake: torch.Tensor
     fake_logits: torch.Tensor
+    real: torch.Tensor | None = None
+    real_logits: torch.Tensor | None = None
+    fake_features: torch.Tensor | None = None
+    real_features: torch.Tensor | None = None
+    discriminate: Callable | None = None
+    ctx: Any = None
+    loss: Any = None
 
 
 class Regularizer(nn.Module):

@@ -42,6 +42,31 @@ def read_losses(run_dir: Path) -> list[dict[str, float]]:
         return [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(f)]
 
 
+def bare_module(G, regularizers: dict):
+    """An AdversarialModule on 2-D points (MLP D, RpGAN, Adam) without a Trainer: its optimizers and backward
+    wired by hand, so a test can call one D or G step and look at the networks."""
+    from functools import partial
+
+    import torch
+
+    from gan_zoo.augment import Augment
+    from gan_zoo.losses import RpGAN
+    from gan_zoo.models.mlp import MLPDiscriminator
+    from gan_zoo.module import AdversarialModule
+    from gan_zoo.schedules import Schedules
+
+    D = MLPDiscriminator(in_dim=2, width=8, depth=2)
+    lr = {"start": 1e-2, "end": 1e-2}
+    schedules = Schedules(burnin_kimg=0, lr=lr, gamma=1.0, beta2=0.99, ema_halflife_kimg=1.0, aug_p=0.0)
+    module = AdversarialModule(G, D, RpGAN(), regularizers, Augment(), partial(torch.optim.Adam, betas=(0.0, 0.99)),
+                               schedules, batch_size=4, total_kimg=1.0)
+    optimizers = module.configure_optimizers()
+    module.optimizers = lambda: optimizers
+    module.manual_backward = lambda loss: loss.backward()
+    module._z_gen = torch.Generator().manual_seed(0)
+    return module
+
+
 def checkout_env(**extra: str) -> dict[str, str]:
     """os.environ with this checkout's src and root first on PYTHONPATH and torch on one thread."""
     parts = [str(SRC), str(REPO)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]

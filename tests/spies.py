@@ -38,7 +38,8 @@ class StepSpy(Regularizer):
             record.update(real=inputs.real.detach().clone(), fake_is_leaf=inputs.fake.grad_fn is None,
                           gamma=inputs.gamma, channels_last=channels_last)
         else:
-            record.update(z=inputs.z.detach().clone())
+            record.update(z=inputs.z.detach().clone(),
+                          real=None if inputs.real is None else inputs.real.detach().clone())
         StepSpy.calls.append(record)
         return {self.name: torch.tensor(self.value, device=inputs.fake.device)}
 

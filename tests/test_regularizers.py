@@ -1,19 +1,14 @@
 """R1/R2 equal a finite-difference estimate of ||grad D||^2; gamma/2 scaling; the module's D step gives G no
 gradient."""
 
-from functools import partial
-
 import pytest
 import torch
 from torch import nn
 
-from gan_zoo.augment import Augment
 from gan_zoo.errors import ConfigError
-from gan_zoo.losses import RpGAN
-from gan_zoo.models.mlp import MLPDiscriminator, MLPGenerator
-from gan_zoo.module import AdversarialModule
+from gan_zoo.models.mlp import MLPGenerator
 from gan_zoo.regularizers import R1, R2, DStepInputs
-from gan_zoo.schedules import Schedules
+from tests.helpers import bare_module
 
 
 class TinyD(nn.Module):
@@ -87,26 +82,12 @@ class StaysTrainable(MLPGenerator):
         return self
 
 
-def d_step_module(G):
-    """An AdversarialModule on 2-D points with R2 only, its optimizers wired by hand (no Trainer)."""
-    D = MLPDiscriminator(in_dim=2, width=8, depth=2)
-    constant = {"start": 1e-2, "end": 1e-2}
-    schedules = Schedules(burnin_kimg=0, lr=constant, gamma=1.0, beta2=0.99, ema_halflife_kimg=1.0, aug_p=0.0)
-    module = AdversarialModule(G, D, RpGAN(), {"r2": R2()}, Augment(), partial(torch.optim.Adam, betas=(0.0, 0.99)),
-                               schedules, batch_size=4, total_kimg=1.0)
-    optimizers = module.configure_optimizers()
-    module.optimizers = lambda: optimizers
-    module.manual_backward = lambda loss: loss.backward()
-    module._z_gen = torch.Generator().manual_seed(0)
-    return module
-
-
 @pytest.mark.parametrize("generator", [MLPGenerator, StaysTrainable])
 def test_r2_gives_generator_no_gradient(generator):
     """The module's D step with R2 (a penalty on D's gradient at the fakes) updates D and leaves G untouched:
     no gradient reaches G's parameters and G's weights do not move."""
     torch.manual_seed(0)
-    module = d_step_module(generator(z_dim=3, out_dim=2, width=8, depth=2))
+    module = bare_module(generator(z_dim=3, out_dim=2, width=8, depth=2), {"r2": R2()})
     G, D = module.G, module.D
     g_before = [p.detach().clone() for p in G.parameters()]
     d_before = [p.detach().clone() for p in D.parameters()]

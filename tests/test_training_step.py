@@ -15,7 +15,9 @@ import torch.nn.functional as F
 from gan_zoo.checkpoint import load_run
 from gan_zoo.data.base import to_float
 from gan_zoo.ema import ema_beta
-from tests.helpers import TINY, train_run
+from gan_zoo.errors import DivergenceError
+from gan_zoo.models.mlp import MLPGenerator
+from tests.helpers import TINY, bare_module, train_run
 
 REC = "+callbacks.rec._target_=tests.spies.Recorder"
 
@@ -33,7 +35,7 @@ def half_cosine(start: float, end: float, burnin: float, kimg: float) -> float:
 
 def test_n_dis_slices_images_and_labels_and_kimg_counts_d_images(tmp_path, spies):
     """n_dis = 2, conditional: D step k sees rows [k b, (k + 1) b) of the loader batch with their labels, the G
-    step the last b rows' labels; 3 iterations of b = 8 show D 48 images = 0.048 kimg."""
+    step the last b rows (RpGAN pairs its fakes with them); 3 iterations of b = 8 show D 48 images = 0.048 kimg."""
     status = train_run([*TINY, "dataset=digits", "model.c_dim=10", "n_dis=2", "total_kimg=0.048", REC,
                         *spy("d_spy"), *spy("g_spy", side="G")], tmp_path)
     assert status["state"] == "finished" and status["kimg"] == pytest.approx(0.048)
@@ -49,7 +51,9 @@ def test_n_dis_slices_images_and_labels_and_kimg_counts_d_images(tmp_path, spies
         assert torch.equal(call["c"], F.one_hot(labels[rows], 10).float()), f"D step {j} got other labels"
         assert call["fake_is_leaf"]
     for i, call in enumerate(g_calls):
-        assert torch.equal(call["c"], F.one_hot(rec.batches[i][1][16:], 10).float())
+        images, labels = rec.batches[i]
+        assert torch.equal(call["real"], to_float(images[16:]))
+        assert torch.equal(call["c"], F.one_hot(labels[16:], 10).float())
     assert len({tuple(c["c"].argmax(1).tolist()) for c in d_calls}) == 6  # the labels do differ per slice
     assert [s["kimg"] for s in rec.steps] == pytest.approx([0.016, 0.032, 0.048])
 
@@ -124,6 +128,26 @@ def test_g_ema_follows_the_half_life(tmp_path, spies):
     for k in G:
         if G[k].is_floating_point():
             torch.testing.assert_close(G_ema[k], beta * rec.initial_G[k] + (1 - beta) * G[k], rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("side", ["D", "G"])
+def test_a_non_finite_loss_raises_before_the_optimizer_step(side):
+    """A NaN loss stops the step with DivergenceError before the optimizer uses it: the network keeps its
+    weights (a NaN Adam step would make them NaN)."""
+    torch.manual_seed(0)
+    module = bare_module(MLPGenerator(z_dim=3, out_dim=2, width=8, depth=2), {})
+    gen = torch.Generator().manual_seed(1)
+    real = torch.randn(4, 2)
+    if side == "D":
+        real[0, 0] = float("nan")
+    else:
+        with torch.no_grad():
+            module.D.net[-1].bias.fill_(float("nan"))  # D says NaN to every fake
+    net = module.D if side == "D" else module.G
+    before = [p.detach().clone() for p in net.parameters()]
+    with pytest.raises(DivergenceError, match=f"{side} loss became nan"):
+        module._d_step(real, None, gen, gamma=1.0, step=0) if side == "D" else module._g_step(real, None, gen)
+    assert all(torch.equal(a, p) for a, p in zip(before, net.parameters()))
 
 
 def _losses(rec) -> list[float]:

@@ -4,7 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: install demo train test lint bench sweep-roadmap sweep-loss-ablation sweep-biggan-ablation reproduce-table clean
+.PHONY: install demo train test test-all lint bench sweep-roadmap sweep-loss-ablation sweep-biggan-ablation reproduce-table \
+	clean
 
 install: $(VENV)/.installed
 
@@ -22,7 +23,11 @@ demo: install
 train: install
 	$(PY) -m gan_zoo.train $(ARGS)
 
+# The quick suite: slow tests (multi-process DDP, torch.compile with inductor) are deselected; CI runs test-all.
 test: install
+	$(VENV)/bin/pytest -q -m "not slow" $(ARGS)
+
+test-all: install
 	$(VENV)/bin/pytest -q $(ARGS)
 
 lint: install
@@ -33,6 +38,7 @@ bench: install
 	$(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_loader.py
 	test ! -f benchmarks/bench_metrics.py || $(PY) benchmarks/bench_metrics.py
+	$(PY) benchmarks/bench_budgets.py
 
 # The R3GAN roadmap (8 rows x 3 seeds) and the StackedMNIST loss ablation at the CPU budget; a re-launch
 # skips finished runs and resumes unfinished ones. Two processes per sweep use both cores.

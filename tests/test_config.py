@@ -1,17 +1,18 @@
 """Every group composes; bad values and incompatible compositions fail before training with one line."""
 
-import os
+import math
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+import torch
 from hydra.utils import instantiate
 
 from gan_zoo.errors import ConfigError
 from gan_zoo.paths import CONF_DIR
+from gan_zoo.regularizers import R1, R2
 from tests.conftest import compose_run
-from tests.helpers import train_run
+from tests.helpers import TINY, run_module, train_run
 
 GROUPS = ["dataset", "model", "loss", "regularizer", "augment", "optimizer", "schedule", "trainer", "logger",
           "callbacks", "metrics", "budget", "paths"]
@@ -26,13 +27,34 @@ def test_train_yaml_composes_every_group_and_prints_with_cfg_job(tmp_path):
     assert cfg.experiment is None if "experiment" in cfg else True
 
 
+def _sp(x: float) -> float:
+    return math.log1p(math.exp(x))  # softplus, by hand
+
+
+REAL, FAKE = [1.0, -0.5], [0.2, -0.1]  # D's logits on a real and a fake batch of two (no symmetry to hide a swap)
+# (D loss, G loss) on these logits, from the papers' formulas (see gan_zoo.losses), computed by hand
+LOSS_VALUES = {
+    "ns": ((_sp(-1.0) + _sp(0.2) + _sp(0.5) + _sp(-0.1)) / 2, (_sp(-0.2) + _sp(0.1)) / 2),
+    "rpgan": ((_sp(-(1.0 - 0.2)) + _sp(-(-0.5 + 0.1))) / 2, (_sp(-(0.2 - 1.0)) + _sp(-(-0.1 + 0.5))) / 2),
+    "hinge": ((0.0 + 1.2 + 1.5 + 0.9) / 2, -(0.2 - 0.1) / 2),
+}
+REGULARIZERS = {"r1_r2": {"r1": R1, "r2": R2}, "r1": {"r1": R1}, "none": {}}
+
+
 @pytest.mark.parametrize("loss", ["rpgan", "ns", "hinge"])
 @pytest.mark.parametrize("regularizer", ["r1_r2", "r1", "none"])
 def test_any_loss_and_regularizer_compose_and_build(tmp_path, loss, regularizer):
+    """Each group builds the objective it names: the loss's values on fixed logits are the paper's formula."""
     cfg = compose_run([f"loss={loss}", f"regularizer={regularizer}"], tmp_path)
-    assert hasattr(instantiate(cfg.loss), "d")
+    built = instantiate(cfg.loss)
+    real, fake = torch.tensor(REAL), torch.tensor(FAKE)
+    d_value, g_value = LOSS_VALUES[loss]
+    assert built.d(real, fake).item() == pytest.approx(d_value, rel=1e-6)
+    assert built.g(fake, real).item() == pytest.approx(g_value, rel=1e-6)
+    assert built.g_needs_real is (loss == "rpgan")
     regs = {k: instantiate(v) for k, v in cfg.regularizer.items()}
-    assert set(regs) == {"r1_r2": {"r1", "r2"}, "r1": {"r1"}, "none": set()}[regularizer]
+    assert {k: type(v) for k, v in regs.items()} == REGULARIZERS[regularizer]
+    assert all(r.side == "D" and r.interval == 1 and r.gamma is None for r in regs.values())
 
 
 @pytest.mark.parametrize(
@@ -53,19 +75,27 @@ def test_any_loss_and_regularizer_compose_and_build(tmp_path, loss, regularizer)
         (["augment=ada", "+augment.blur=1"], "augment.blur is not an augmentation"),
         (["on_divergence=ignore"], "on_divergence must be 'raise' or 'record'"),
         (["logger=wandb", "logger.wandb.mode=offlne"], "logger.wandb.mode must be online, offline or disabled"),
+        (["n_dis=0"], "n_dis must be >= 1 (got 0)"),
+        (["optimizer.optim.betas=[0.0,1.0]"], "optimizer.optim.betas must lie in [0, 1) (got [0.0, 1.0])"),
+        (["optimizer.optim.betas=[-0.1,0.99]"], "optimizer.optim.betas must lie in [0, 1)"),
+        (["optimizer.g_lr_mult=0"], "optimizer.g_lr_mult must be > 0 (got 0)"),
+        (["optimizer.d_lr_mult=-4.0"], "optimizer.d_lr_mult must be > 0 (got -4.0)"),
+        (["dataset=digits", "model.c_dim=10", "model.discriminator.c_dim=4"],
+         "model.generator c_dim=10 but model.discriminator c_dim=4: they must agree"),
     ],
 )
 def test_bad_inputs_are_one_line_config_errors(tmp_path, overrides, message):
+    """TINY comes first (the case's own keys override it): were a check to regress, the run would train one
+    iteration and finish, failing here at once instead of training the default budget first."""
     with pytest.raises(ConfigError) as err:
-        train_run(overrides, tmp_path)
+        train_run([*TINY, *overrides], tmp_path)
     assert message in str(err.value)
     assert "\n" not in str(err.value)
+    assert not (tmp_path / "checkpoints").exists() and not (tmp_path / "status.json").exists()
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "GAN_ZOO_RUNS": str(cwd / "runs"), "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "gan_zoo.train", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return run_module("gan_zoo.train", *args, cwd=cwd, env={"GAN_ZOO_RUNS": str(cwd / "runs")})
 
 
 def test_cli_prints_one_line_errors_without_traceback(tmp_path):

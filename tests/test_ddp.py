@@ -12,16 +12,14 @@ distance on an untrained classifier's features, all-gathered over ranks) agree a
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
 from gan_zoo.metrics.classifier import DigitClassifier, classifier_path, save_classifier
-from gan_zoo.paths import REPO_ROOT
+from tests.helpers import run_module
 
 pytestmark = pytest.mark.slow
 
@@ -37,10 +35,8 @@ RUN = [
 def _launch(trainer: str, run_dir: Path, cache: Path) -> subprocess.Popen:
     torch.manual_seed(0)
     save_classifier(DigitClassifier(10, 8, "rand8").eval(), classifier_path("rand8", cache))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO_ROOT), "GAN_ZOO_CACHE": str(cache)}
-    cmd = [sys.executable, "-m", "gan_zoo.train", f"trainer={trainer}", *RUN, f"hydra.run.dir={run_dir}"]
-    return subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    return run_module("gan_zoo.train", f"trainer={trainer}", *RUN, f"hydra.run.dir={run_dir}", cwd=run_dir.parent,
+                      env={"GAN_ZOO_CACHE": str(cache)}, popen=True)
 
 
 @pytest.fixture(scope="module")

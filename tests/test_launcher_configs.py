@@ -1,23 +1,20 @@
 """SLURM launch through hydra-submitit-launcher composes (no cluster needed: ``--cfg hydra`` prints the config
-Hydra would launch the sweep with, in a fresh process as a user runs it). Hydra 1.3 refuses ``-m`` together with
-``--cfg``; the sweep files set ``hydra.mode: MULTIRUN`` themselves, so the check runs without ``-m``."""
+Hydra would launch the sweep with, in a fresh process of this checkout started from a foreign working directory,
+as a user runs it). Hydra 1.3 refuses ``-m`` together with ``--cfg``; the sweep files set ``hydra.mode:
+MULTIRUN`` themselves, so the check runs without ``-m``."""
 
 from __future__ import annotations
-
-import subprocess
-import sys
 
 import pytest
 import yaml
 
-from gan_zoo.paths import REPO_ROOT
+from tests.helpers import run_module
 
 pytest.importorskip("hydra_plugins.hydra_submitit_launcher", reason="pip install -e '.[slurm]'")
 
 
-def hydra_cfg(*overrides: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "gan_zoo.train", *overrides, "--cfg", "hydra"],
-                         cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+def hydra_cfg(tmp_dir, *overrides: str) -> dict:
+    out = run_module("gan_zoo.train", *overrides, "--cfg", "hydra", cwd=tmp_dir, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     return yaml.safe_load(out.stdout)["hydra"]
 
@@ -25,9 +22,9 @@ def hydra_cfg(*overrides: str) -> dict:
 @pytest.mark.parametrize(
     ("launcher", "tasks", "gpus"), [("submitit_slurm", 1, None), ("slurm_gpu", 1, 1), ("slurm_8gpu", 8, 8)]
 )
-def test_roadmap_sweep_composes_with_slurm_launcher(launcher, tasks, gpus):
+def test_roadmap_sweep_composes_with_slurm_launcher(launcher, tasks, gpus, tmp_path):
     extra = ["trainer=ddp"] if tasks == 8 else []
-    cfg = hydra_cfg("+sweep=roadmap", f"hydra/launcher={launcher}", "hydra.launcher.partition=gpu", *extra)
+    cfg = hydra_cfg(tmp_path, "+sweep=roadmap", f"hydra/launcher={launcher}", "hydra.launcher.partition=gpu", *extra)
     assert cfg["launcher"]["_target_"].endswith("submitit_launcher.SlurmLauncher")
     assert (cfg["launcher"]["tasks_per_node"], cfg["launcher"]["gpus_per_node"]) == (tasks, gpus)
     assert cfg["launcher"]["partition"] == "gpu"

@@ -1,11 +1,14 @@
-"""R1/R2 equal a finite-difference estimate of ||grad D||^2; gamma/2 scaling; no gradient reaches G."""
+"""R1/R2 equal a finite-difference estimate of ||grad D||^2; gamma/2 scaling; the module's D step gives G no
+gradient."""
 
 import pytest
 import torch
 from torch import nn
 
 from gan_zoo.errors import ConfigError
+from gan_zoo.models.mlp import MLPGenerator
 from gan_zoo.regularizers import R1, R2, DStepInputs
+from tests.helpers import bare_module
 
 
 class TinyD(nn.Module):
@@ -71,13 +74,28 @@ def test_penalty_gradient_reaches_d_by_double_backprop():
     assert D.lin1.weight.grad is not None and D.lin1.weight.grad.abs().sum() > 0
 
 
-def test_r2_gives_generator_no_gradient():
-    G = nn.Linear(3, 4)
-    D = TinyD()
-    fake = G(torch.randn(2, 3)).view(2, 1, 2, 2).detach()  # the module detaches fakes for D's step
-    inputs = make_inputs(D, torch.randn(2, 1, 2, 2), fake, gamma=1.0)
-    R2()(inputs)["r2"].backward()
-    assert G.weight.grad is None
+class StaysTrainable(MLPGenerator):
+    """A G whose parameters stay trainable whatever the training step asks (``requires_grad_`` is a no-op): the
+    detached fakes alone must then keep G out of D's graph (freezing G in the D step is an optimisation)."""
+
+    def requires_grad_(self, requires_grad: bool = True):
+        return self
+
+
+@pytest.mark.parametrize("generator", [MLPGenerator, StaysTrainable])
+def test_r2_gives_generator_no_gradient(generator):
+    """The module's D step with R2 (a penalty on D's gradient at the fakes) updates D and leaves G untouched:
+    no gradient reaches G's parameters and G's weights do not move."""
+    torch.manual_seed(0)
+    module = bare_module(generator(z_dim=3, out_dim=2, width=8, depth=2), {"r2": R2()})
+    G, D = module.G, module.D
+    g_before = [p.detach().clone() for p in G.parameters()]
+    d_before = [p.detach().clone() for p in D.parameters()]
+    logs = module._d_step(torch.randn(4, 2), None, torch.Generator().manual_seed(1), gamma=1.0, step=0)
+    assert logs["reg/r2"] > 0
+    assert all(p.grad is None for p in G.parameters()), "the D step's losses reached G"
+    assert all(torch.equal(a, p) for a, p in zip(g_before, G.parameters()))
+    assert any(not torch.equal(a, p) for a, p in zip(d_before, D.parameters()))
 
 
 def test_negative_gamma_and_bad_interval_are_config_errors():

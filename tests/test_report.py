@@ -6,8 +6,10 @@ import csv
 import json
 import math
 
+import numpy as np
 import pytest
 import yaml
+from PIL import Image
 from scipy import stats
 
 from gan_zoo.errors import ConfigError
@@ -138,7 +140,26 @@ def test_roadmap_table_exact(roadmap_tree, tmp_path, capsys):
     assert "\\end{tabular}" in latex and latex.count("\\\\") == 1 + 9
     assert "C\\_rpgan & + RpGAN loss & missing & 11.77" in latex and "12.0 $\\pm$ 5.0" in latex
     png = (out / "r3gan_roadmap_curves.png").read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    # one colour per row that has values (D_resnet's seeds diverged before any), drawn as lines
+    pixels = colour_pixels(out / "r3gan_roadmap_curves.png")
+    assert {i for i, n in pixels.items() if n} == {0, 1, 5, 8}, pixels  # rows A, B, D_no_skips, E_wide
+    # a point and its legend handle take ~100 pixels (B, E_wide: one point per seed); A's 3 and D_no_skips's
+    # one two-point series are lines across the plot
+    assert pixels[0] > 1000 and pixels[5] > 300 and max(pixels[1], pixels[8]) < 300, pixels
+
+
+# matplotlib's default colour cycle C0..C9 (the report gives row i of the table colour C<i>), less C7: grey,
+# which axes and text share
+CYCLE = {i: c for i, c in enumerate(["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                                     "#7f7f7f", "#bcbd22", "#17becf"]) if i != 7}
+
+
+def colour_pixels(path) -> dict[int, int]:
+    """Pixels of the PNG within a small distance of each cycle colour (anti-aliased edges excluded), by index."""
+    rgb = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    return {i: int((np.abs(rgb - [int(c[k: k + 2], 16) for k in (1, 3, 5)]).sum(-1) < 30).sum())
+            for i, c in CYCLE.items()}
 
 
 def test_loss_ablation_two_metrics_and_unreadable_run(tmp_path, capsys):

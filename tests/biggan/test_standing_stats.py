@@ -61,7 +61,7 @@ def test_sampling_changes_only_g_emas_batchnorm_statistics(tmp_path: Path):
     module = SimpleNamespace(G=G, G_ema=G_ema, device="cpu", kimg=1.0, run_dir=tmp_path,
                              cfg=OmegaConf.create({"standing_stats": {"passes": 4, "batch_size": 16}}))
     SampleGrid(num_samples=10)._write(SimpleNamespace(is_global_zero=True, loggers=[], global_step=0), module)
-    assert (tmp_path / "samples" / "grid-000001.png").is_file()
+    assert (tmp_path / "samples" / "grid-000001000.png").is_file()
     assert all(torch.equal(before_g[k], v) for k, v in G.state_dict().items())  # the training G: untouched
     after = G_ema.state_dict()
     bn = {k for k in after if k.endswith(("running_mean", "running_var", "num_batches_tracked"))}

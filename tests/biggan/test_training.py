@@ -43,7 +43,7 @@ def test_cpu_run_trains_with_the_recipe_and_g_ema_starts_late(tmp_path: Path, mo
     ckpt = torch.load(run / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
     params = [k[2:] for k in ckpt if k.startswith("G.")]
     assert all(torch.equal(ckpt["G." + k], ckpt["G_ema." + k]) for k in params)
-    assert (run / "samples" / "grid-000000.png").is_file() and (run / "health" / "sigma0.png").is_file()
+    assert (run / "samples" / "grid-000000000.png").is_file() and (run / "health" / "sigma0.png").is_file()
     run2 = tmp_path / "run2"
     train_run([*TINY, "ema.start_kimg=0.16", "ema.decay=0.9"], run2)  # starts half-way: now an average
     ckpt = torch.load(run2 / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]

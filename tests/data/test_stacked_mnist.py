@@ -1,4 +1,3 @@
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,24 +21,22 @@ def fmnist_source():
 
 @pytest.fixture(scope="module")
 def stacked_128k(tmp_path_factory, fx):
-    start = time.perf_counter()
-    ds = fx.make_dataset("stacked_fmnist", tmp_path_factory.mktemp("data"))
-    return ds, time.perf_counter() - start
+    """The 128k set (its build time is measured by benchmarks/bench_budgets.py, not asserted here)."""
+    return fx.make_dataset("stacked_fmnist", tmp_path_factory.mktemp("data"))
 
 
 @needs_fmnist
 def test_128k_set_covers_1000_modes(stacked_128k):
-    ds, seconds = stacked_128k
+    ds = stacked_128k
     assert isinstance(ds, StackedMNIST)
     assert ds.images.shape == (128_000, 3, 32, 32) and ds.images.dtype == np.uint8
     assert ds.num_classes == 1000 and len(np.unique(ds.labels)) == 1000
     assert ds.info.summary().startswith("dataset stacked_fmnist: 128000 images, 32x32x3, 1000 classes")
-    assert seconds < 20, f"building 128k took {seconds:.1f} s (includes reading the 70k idx images)"
 
 
 @needs_fmnist
 def test_each_channel_is_the_source_digit(stacked_128k, fmnist_source):
-    ds, _ = stacked_128k
+    ds = stacked_128k
     src_images, src_labels = fmnist_source
     assert len(src_images) == 70_000 and ds.digit_indices.max() >= 60_000  # test images are drawn too
     for k in range(3):

@@ -162,11 +162,21 @@ def test_hub_cached_weights_are_used_without_download(tmp_path, monkeypatch, inc
     assert ext.tag == "inception" and ext.resize(32) == "tf1-bilinear-299"
 
 
+def fid_low_rank(f1: torch.Tensor, f2: torch.Tensor) -> float:
+    """Heusel et al. 2017, Eq. 6: ||mu1 - mu2||^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)), sample covariances (ddof 1).
+    With S = A^T A (A the centred features / sqrt(n - 1)), tr (S1 S2)^(1/2) is the sum of the singular values
+    of A1 A2^T (n1 x n2), so nothing 2048 x 2048 is formed."""
+    a1 = (f1 - f1.mean(0)) / (len(f1) - 1) ** 0.5
+    a2 = (f2 - f2.mean(0)) / (len(f2) - 1) ** 0.5
+    mean_term = (f1.mean(0) - f2.mean(0)).square().sum()
+    return float(mean_term + a1.square().sum() + a2.square().sum() - 2 * torch.linalg.svdvals(a1 @ a2.T).sum())
+
+
 def test_in_process_metrics_agree_with_torch_fidelity(tmp_path, inception_weights):
     """Same generated samples and real images through gan_zoo's evaluator (generator -> extractor, no files)
-    and through torch_fidelity.calculate_metrics: KID, IS and PR agree. (FID = identical features, see the
-    next test, + the Fréchet distance that test_frechet checks against torch-fidelity's; torch-fidelity's own
-    FID would spend ~10 s in a non-symmetric 2048 x 2048 eigvals here.)"""
+    and through torch_fidelity.calculate_metrics: KID, IS and PR agree. FID agrees with the Fréchet distance
+    of torch-fidelity's own pool3 features, computed here by hand (torch-fidelity's FID would spend ~10 s in a
+    non-symmetric 2048 x 2048 sqrtm; with 8 samples per side the covariances have rank 7, see fid_low_rank)."""
     G = TinyImageG(resolution=8)
     real = image_dataset(8, resolution=8)
     evaluator = MetricEvaluator(
@@ -200,7 +210,9 @@ def test_in_process_metrics_agree_with_torch_fidelity(tmp_path, inception_weight
     assert ours["is"].value == pytest.approx(theirs["inception_score_mean"], rel=1e-6)
     assert ours["precision[inception]"].value == pytest.approx(theirs["precision"])
     assert ours["recall[inception]"].value == pytest.approx(theirs["recall"])
-    assert np.isfinite(ours["fid"].value) and ours["fid"].value > 0
+    raw = FeatureExtractorInceptionV3("inception-v3-compat", ["2048"], feature_extractor_weights_path=inception_weights)
+    expected_fid = fid_low_rank(raw(fake)[0].double(), raw(torch.from_numpy(real.images))[0].double())
+    assert ours["fid"].value == pytest.approx(expected_fid, rel=1e-4)
     for v in ours.values():
         assert (v.n, v.extractor, v.resize) == (8, "inception", "tf1-bilinear-299")
     assert ours["fid"].ref_hash == ours["kid"].ref_hash and ours["is"].ref_hash is None

@@ -1,12 +1,15 @@
 """Sample grids from G_ema with fixed latents every N kimg: PNG files plus an image in every logger.
 
-Images go to ``<run_dir>/samples/grid-<kimg>.png`` (torchvision's ``make_grid``/``save_image``); 2-D
+Images go to ``<run_dir>/samples/grid-<images>.png``, named by the number of real images shown to D so far
+(``round(kimg * 1000)``, 9 digits: unique at any interval, e.g. ``grid-000000512.png`` at 0.512 kimg, and
+sorted by name in training order); torchvision's ``make_grid``/``write_png``. 2-D
 generators get a matplotlib scatter of samples over the data instead. Conditional grids have one class per
 column (latents from :func:`gan_zoo.sampling.fixed_latents`).
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -26,7 +29,7 @@ class SampleGrid(pl.Callback):
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         before = (pl_module.iteration - 1) * pl_module.batch_size * pl_module.n_dis / 1000.0
-        if int(pl_module.kimg // self.every_kimg) > int(before // self.every_kimg) and not trainer.should_stop:
+        if crossed(before, pl_module.kimg, self.every_kimg) and not trainer.should_stop:
             self._write(trainer, pl_module)
 
     def on_train_end(self, trainer, pl_module) -> None:
@@ -40,9 +43,8 @@ class SampleGrid(pl.Callback):
         refresh_for_eval(pl_module, G)  # BatchNorm G: standing statistics, not G's running averages
         z, labels = fixed_latents(self.num_samples, G.z_dim, G.c_dim, self.seed)
         out = G(z.to(pl_module.device), one_hot(labels.to(pl_module.device), G.c_dim)).float().cpu()
-        path = Path(pl_module.run_dir) / "samples" / f"grid-{int(round(pl_module.kimg * 1000)) // 1000:06d}.png"
-        if G.resolution is None:
-            path = path.with_name(path.name.replace("grid", "scatter"))
+        prefix = "scatter" if G.resolution is None else "grid"
+        path = Path(pl_module.run_dir) / "samples" / grid_name(pl_module.kimg, prefix)
         path.parent.mkdir(parents=True, exist_ok=True)
         image = save_points(out, trainer, path) if G.resolution is None else save_grid(out, G.c_dim, path)
         for logger in trainer.loggers:
@@ -51,6 +53,19 @@ class SampleGrid(pl.Callback):
                 log_image(key="samples", images=[str(path)], step=trainer.global_step)
             elif hasattr(getattr(logger, "experiment", None), "add_image"):  # tensorboard
                 logger.experiment.add_image("samples", image, global_step=trainer.global_step)
+
+
+def crossed(before: float, after: float, every: float) -> bool:
+    """Whether ``(before, after]`` holds a multiple of ``every`` (kimg). The tolerance keeps float division from
+    missing an exact multiple (``2.304 // 0.256 == 8.0``); ``every <= 0`` means never."""
+    if every <= 0:
+        return False
+    return math.floor(after / every + 1e-9) > math.floor(before / every + 1e-9)
+
+
+def grid_name(kimg: float, prefix: str = "grid") -> str:
+    """``<prefix>-<images shown>.png``: kimg counts whole images, so names never collide (floor(kimg) did)."""
+    return f"{prefix}-{int(round(kimg * 1000)):09d}.png"
 
 
 def save_grid(images: torch.Tensor, c_dim: int, path: Path) -> torch.Tensor:

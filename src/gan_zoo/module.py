@@ -188,9 +188,12 @@ class AdversarialModule(pl.LightningModule):
 
     def _check_finite(self, name: str, value: torch.Tensor) -> None:
         if not torch.isfinite(value).all():
+            last = self.run_dir / "checkpoints" / "last.ckpt"
+            where = (f"the last good checkpoint is {last}" if last.is_file()
+                     else "no checkpoint was written before it, start again")  # none to name before the first
             raise DivergenceError(
                 f"{name} became {value.item()} at kimg {self.kimg:.2f} (iteration {self.iteration}); "
-                f"the last good checkpoint is {self.run_dir / 'checkpoints' / 'last.ckpt'}: lower the lr or raise gamma"
+                f"{where}: lower the lr or raise gamma"
             )
 
     def _micro_batches(self, real: torch.Tensor, c):

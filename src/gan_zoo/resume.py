@@ -14,6 +14,8 @@ same path under the directory the run is resumed in, so a copied or moved run wr
 from __future__ import annotations
 
 import csv
+import io
+import json
 import os
 from pathlib import Path
 
@@ -41,26 +43,42 @@ class HistoryCSVLogger(CSVLogger):
         return self._experiment
 
 
-def truncate_history(path: Path, step: int) -> None:
-    """Drop the rows of ``metrics.csv`` logged after global step ``step`` (a resume from an earlier checkpoint
-    logs them again), atomically."""
+def _after(value, kimg: float) -> bool:
+    try:  # loggers store kimg as float32: up to ~6e-8 relative off
+        return float(value) > kimg + max(1e-6, 2e-7 * kimg)
+    except (TypeError, ValueError):
+        return False  # a row without a kimg (e.g. written once at the end) is kept
+
+
+def truncate_history(run_dir: Path, kimg: float) -> None:
+    """Drop what ``metrics.csv`` and ``metrics.jsonl`` recorded after ``kimg``: a resume from an earlier
+    checkpoint logs those steps and evaluations again. Files are rewritten atomically."""
     from gan_zoo.checkpoint import write_text_atomic
 
-    if not path.is_file():
-        return
-    with open(path, newline="") as f:
-        reader = csv.DictReader(f)
-        fields, rows = reader.fieldnames or [], list(reader)
-    keep = [r for r in rows if not r.get("step") or float(r["step"]) <= step]
-    if len(keep) == len(rows):
-        return
-    import io
-
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(keep)
-    write_text_atomic(path, out.getvalue())
+    csv_path, jsonl_path = run_dir / "metrics.csv", run_dir / "metrics.jsonl"
+    if csv_path.is_file():
+        with open(csv_path, newline="") as f:
+            reader = csv.DictReader(f)
+            fields, rows = reader.fieldnames or [], list(reader)
+        keep = [r for r in rows if not _after(r.get("kimg"), kimg)]
+        if len(keep) < len(rows):
+            out = io.StringIO()
+            writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(keep)
+            write_text_atomic(csv_path, out.getvalue())
+    if jsonl_path.is_file():
+        lines = jsonl_path.read_text().splitlines()
+        keep_lines = []
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                entry = {}
+            if not (isinstance(entry, dict) and _after(entry.get("kimg"), kimg)):
+                keep_lines.append(line)
+        if len(keep_lines) < len(lines):
+            write_text_atomic(jsonl_path, "".join(x + "\n" for x in keep_lines))
 
 
 def saved_run_dir(saved: DictConfig) -> str | None:

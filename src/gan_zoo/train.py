@@ -170,7 +170,8 @@ def train(cfg: DictConfig) -> dict:
         cfg.logger.wandb.id = uuid.uuid4().hex[:12]  # fixed now, so resume continues the same wandb run
     preflight.writable(run_dir)
     preflight.wandb(cfg)
-    saved = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "resume"])
+    saved = cfg.copy()
+    saved.resume = None  # config.yaml describes the run; which checkpoint a session started from is not part of it
     # a resume records its overrides (e.g. total_kimg=300), so a later plain resume keeps them
     write_text_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(saved))
 

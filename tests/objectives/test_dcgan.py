@@ -120,7 +120,7 @@ def test_ema_averages_params_copies_bn_buffers_and_sampling_touches_no_training_
         opt.step()
     before_ema = copy.deepcopy(G_ema.state_dict())
     update_ema(G_ema, G, beta=0.75)
-    for (k, p_ema), p, p0 in zip(G_ema.named_parameters(), G.parameters(), before_ema.values()):
+    for (k, p_ema), p in zip(G_ema.named_parameters(), G.parameters()):
         torch.testing.assert_close(p_ema, 0.75 * before_ema[k] + 0.25 * p)
     for b_ema, b in zip(G_ema.buffers(), G.buffers()):
         assert torch.equal(b_ema, b)

@@ -79,7 +79,7 @@ class AdversarialModule(pl.LightningModule):
         self.automatic_optimization = False
         self.regularizers = nn.ModuleDict(regularizers)
         self.tricks = nn.ModuleDict(tricks or {})
-        self.hooks = Hooks({**regularizers, **(tricks or {})})
+        self.hooks = Hooks({"loss": loss, **regularizers, **(tricks or {})})  # a loss may log (label flips)
         self.G = self.hooks.transform_generator(generator)
         self.D = self.hooks.transform_discriminator(discriminator)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)

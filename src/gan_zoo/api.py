@@ -140,7 +140,7 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> Generator:
 
 
 def is_export(path: Path) -> bool:
-    """Whether ``path`` is a TorchScript archive with gan_zoo's metadata (see :mod:`gan_zoo.export`)."""
+    """Whether ``path`` is a ``torch.export`` archive with gan_zoo's metadata (see :mod:`gan_zoo.export`)."""
     if not zipfile.is_zipfile(path):
         return False
     with zipfile.ZipFile(path) as archive:
@@ -150,12 +150,17 @@ def is_export(path: Path) -> bool:
 def _load_export(path: Path, device: torch.device) -> Generator:
     extra = {EXTRA_META: "", EXTRA_CONFIG: ""}
     try:
-        net = torch.jit.load(str(path), map_location=device, _extra_files=extra)
+        program = torch.export.load(str(path), extra_files=extra)
         meta, config = json.loads(extra[EXTRA_META]), json.loads(extra[EXTRA_CONFIG])
+        if device.type != "cpu":
+            from torch.export.passes import move_to_device_pass
+
+            program = move_to_device_pass(program, device)
+        net = program.module()
     except Exception as exc:  # a damaged archive
         raise GanZooError(f"{path} is not a readable gan-zoo-export file ({type(exc).__name__}: {exc})") from exc
     if meta.get("format") != EXPORT_FORMAT:
         raise GanZooError(f"{path}: export format {meta.get('format')!r}, this gan_zoo reads {EXPORT_FORMAT!r}")
-    return Generator(net.eval(), OmegaConf.create(config), z_dim=meta["z_dim"], c_dim=meta["c_dim"],
+    return Generator(net, OmegaConf.create(config), z_dim=meta["z_dim"], c_dim=meta["c_dim"],
                      resolution=meta["resolution"], img_channels=meta["img_channels"], kimg=meta["kimg"],
                      source=path, device=device, exported=True)

@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: install demo train test test-all lint bench sweep-roadmap sweep-loss-ablation sweep-biggan-ablation sweep-toy2d-ablation reproduce-table \
+.PHONY: install demo train test test-all lint bench sweep-roadmap sweep-loss-ablation sweep-biggan-ablation sweep-toy2d-ablation sweep-dirac reproduce-table \
 	clean
 
 install: $(VENV)/.installed
@@ -76,6 +76,11 @@ T2_SEEDS ?= 0 1 2 3 4 5 6 7 8 9
 sweep-toy2d-ablation: install
 	for data in ring grid; do ( for s in $(T2_SEEDS); do OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train -m \
 	  +sweep=toy2d_loss_ablation experiment=$(call T2_ROWS,$$data) seed=$$s $(ARGS) || exit 1; done ) & done; wait
+
+# The Dirac-GAN: loss x penalty x gamma through the training step, plain SGD and Adam (sweeps/dirac.yaml; minutes).
+sweep-dirac: install
+	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=dirac optimizer=sgd ++lr=0.2 $(ARGS)
+	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=dirac optimizer=adam ++lr=0.02 $(ARGS)
 
 # The paper's tables rebuilt from your finished runs (see README: sweeps).
 reproduce-table: install

@@ -38,6 +38,8 @@ SCRIPTS = {
     "prepare": "gan_zoo.data.prepare",
     "train-classifier": "gan_zoo.metrics.train_classifier",
     "truncation-curve": "gan_zoo.truncation_curve",
+    "sample": "gan_zoo.sample",
+    "export": "gan_zoo.export",
 }
 WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS)
 
@@ -228,6 +230,8 @@ report = _script(SCRIPTS["report"])
 prepare = _script(SCRIPTS["prepare"])
 train_classifier = _script(SCRIPTS["train-classifier"])
 truncation_curve = _script(SCRIPTS["truncation-curve"])
+sample = _script(SCRIPTS["sample"])
+export = _script(SCRIPTS["export"])
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from gan_zoo.compat import check_objectives
 from gan_zoo.errors import ConfigError, GanZooError
 from gan_zoo.paths import CONF_DIR
 
@@ -169,6 +170,7 @@ def check_composition(cfg: DictConfig, dataset, G, D) -> None:
         raise ConfigError(f"model.c_dim={c_dim} but the dataset has {classes} classes: set model.c_dim={classes}")
     if getattr(D, "c_dim", c_dim) != c_dim:
         raise ConfigError(f"model.generator c_dim={c_dim} but model.discriminator c_dim={D.c_dim}: they must agree")
+    check_objectives(cfg, D)  # losses x penalties x constraints x D (gan_zoo.compat)
 
 
 def build(node: DictConfig, key: str, **kwargs: Any) -> Any:

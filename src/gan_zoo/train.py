@@ -218,7 +218,7 @@ def train(cfg: DictConfig) -> dict:
         g_lr_mult=cfg.optimizer.g_lr_mult, d_lr_mult=cfg.optimizer.d_lr_mult,
         channels_last=cfg.channels_last, compile=cfg.compile, run_dir=run_dir, cfg=cfg,
         ema_decay=cfg.get("ema", {}).get("decay"), ema_start_kimg=cfg.get("ema", {}).get("start_kimg", 0.0),
-        accumulate=cfg.get("accumulate", 1),
+        accumulate=cfg.get("accumulate", 1), lazy_reg_steps=cfg.get("lazy_reg_steps", False),
     )
     if ckpt_path is not None:
         ckpt = load_checkpoint(Path(ckpt_path))

@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from gan_zoo import preflight
+from gan_zoo import preflight, slurm
 from gan_zoo.callbacks.checkpoint import SIGNALS, Interrupted, KimgCheckpoint
 from gan_zoo.checkpoint import load_checkpoint, resolve_checkpoint, write_text_atomic
 from gan_zoo.config import build, build_all, check_composition, check_model_fits_data, check_unknown_keys, validate
@@ -56,10 +56,15 @@ def _claim_unique(default: str) -> str:
 
 
 def _run_dir_of(resume: str | None, default: str) -> str:
-    """hydra.run.dir: a fresh run's unique directory, or the directory of the run ``resume`` names. A resume
-    path that is not a run is an error here, before Hydra creates anything there."""
+    """hydra.run.dir: a fresh run's unique directory (a requeued SLURM job's own earlier one), or the directory of
+    the run ``resume`` names. A resume path that is not a run is an error here, before Hydra creates anything."""
     if not resume or resume == "None":
-        return _claim_unique(default)
+        earlier = slurm.earlier_run_dir(default)
+        if earlier is not None:
+            return earlier
+        claimed = _claim_unique(default)
+        slurm.remember_run_dir(default, claimed)
+        return claimed
     ckpt = resolve_checkpoint(resume)
     run_dir = ckpt.parent.parent
     if not (run_dir / "config.yaml").is_file():
@@ -167,7 +172,7 @@ def train(cfg: DictConfig) -> dict:
         cfg = _resume_config(cfg, run_dir)
         ckpt_path = cfg.resume
     else:
-        if _is_multirun() and (run_dir / "status.json").is_file():
+        if (_is_multirun() or slurm.requeued()) and (run_dir / "status.json").is_file():
             status = _read_status(run_dir)
             if status.get("state") in ("finished", "diverged"):
                 print(f"{run_dir}: already {status['state']} at {status.get('kimg')} kimg, skipping")
@@ -243,7 +248,7 @@ def train(cfg: DictConfig) -> dict:
     g_params, d_params = module.num_params()
     print(f"G {g_params / 1e6:.3f}M params, D {d_params / 1e6:.3f}M params; run directory {run_dir}")
     try:
-        with SIGNALS.catching():
+        with SIGNALS.catching(extra=slurm.requeue_signals(trainer)):
             trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     except DivergenceError as exc:
         if checkpoint is not None:
@@ -256,6 +261,8 @@ def train(cfg: DictConfig) -> dict:
         if SIGNALS.signum is None:
             raise  # Lightning's own SIGTERMException without a signal we saw: not ours to translate
         message = str(exc) if isinstance(exc, Interrupted) else str(Interrupted(SIGNALS.signum, module.kimg, None))
+        if SIGNALS.signum in slurm.requeue_signals(trainer):
+            message += "; " + slurm.requeue()  # the requeued job starts this command again and resumes
         print(f"{message}; continue with: gan-zoo-train resume={run_dir}", file=sys.stderr)
         raise SystemExit(128 + SIGNALS.signum) from None
     except BaseException as exc:  # a metric, a callback, the disk: the run did not do what it was asked

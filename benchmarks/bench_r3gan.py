@@ -99,12 +99,13 @@ def main(argv: list[str] | None = None) -> dict:
         "threads": args.threads, "gamma": args.gamma, "torch": torch.__version__,
         "machine": platform.processor() or platform.machine(), "grouped_conv_mode": grouped_conv.mode(),
         "gan_zoo_params": {"g": g_params, "d": d_params}, "official": official,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "load_before": before, "load_after": after, "wall_s": round(time.perf_counter() - t0, 1),
         "timings": res_t,
     }
     t = res_t
     ratios = {}
-    for key in ("min_s", "median_s"):
+    for key in ("min_s", "median_s", "min_cpu_s"):
         k = key[:-2]
         zoo_dg = t["gan_zoo_d"][key] + t["gan_zoo_g"][key]
         ratios[f"penalty_cost_{k}"] = round(t["gan_zoo_d"][key] / t["gan_zoo_d_no_penalty"][key], 3)

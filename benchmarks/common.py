@@ -77,17 +77,19 @@ def peak_rss() -> int | None:
 
 def alternate(fns: dict[str, Callable[[], None]], reps: int, warmup: int = 1) -> dict[str, dict]:
     """Time each callable ``reps`` times, alternating A, B, C, A, B, C, ... after ``warmup`` calls of each;
-    returns per name the times (s), min, median and the peak RSS increment of one call (MiB)."""
+    returns per name the wall times (s), min, median, the process CPU times and the peak RSS increment of one
+    call (MiB)."""
     for _ in range(warmup):
         for fn in fns.values():
             fn()
-    out = {name: {"times_s": [], "peak_rss_mib": None, "rss_before_mib": None} for name in fns}
+    out = {name: {"times_s": [], "cpu_s": [], "peak_rss_mib": None, "rss_before_mib": None} for name in fns}
     for _ in range(reps):
         for name, fn in fns.items():
             base = reset_peak_rss()
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             fn()
             out[name]["times_s"].append(round(time.perf_counter() - t, 4))
+            out[name]["cpu_s"].append(round(time.process_time() - cpu, 4))
             peak = peak_rss()
             if base is not None and peak is not None:
                 inc = (peak - base) / 1024
@@ -97,6 +99,7 @@ def alternate(fns: dict[str, Callable[[], None]], reps: int, warmup: int = 1) ->
     for r in out.values():
         r["min_s"] = min(r["times_s"])
         r["median_s"] = float(np.median(r["times_s"]))
+        r["min_cpu_s"] = min(r["cpu_s"])  # process CPU time: less sensitive to other jobs on a shared machine
     return out
 
 

@@ -115,7 +115,8 @@ class GroupedConv2d(torch.autograd.Function):
 
 def grouped_conv2d(x: torch.Tensor, weight: torch.Tensor, stride: int = 1, padding: int = 0,
                    groups: int = 1) -> torch.Tensor:
-    """``F.conv2d`` without bias; through :class:`GroupedConv2d` where :func:`enabled` and ``groups > 1``."""
-    if enabled(x) and torch.is_grad_enabled():
+    """``F.conv2d`` without bias; through :class:`GroupedConv2d` where :func:`enabled` (eager mode)."""
+    # Under torch.compile the plain op: the compiled graph is differentiated by AOTAutograd instead.
+    if enabled(x) and torch.is_grad_enabled() and not torch.compiler.is_compiling():
         return GroupedConv2d.apply(x, weight, stride, padding, groups)
     return F.conv2d(x, weight, None, stride, padding, 1, groups)

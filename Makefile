@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: install demo train test test-all lint bench sweep-roadmap sweep-loss-ablation sweep-biggan-ablation sweep-toy2d-ablation sweep-dirac reproduce-table \
+.PHONY: install demo train test test-all lint bench bench-r3gan bench-gpu sweep-roadmap sweep-loss-ablation sweep-biggan-ablation sweep-toy2d-ablation sweep-dirac reproduce-table \
 	clean
 
 install: $(VENV)/.installed
@@ -39,6 +39,20 @@ bench: install
 	$(PY) benchmarks/bench_loader.py
 	test ! -f benchmarks/bench_metrics.py || $(PY) benchmarks/bench_metrics.py
 	$(PY) benchmarks/bench_budgets.py
+	$(MAKE) bench-r3gan
+
+# gan_zoo's R3GAN D+G step vs the official brownvc/R3GAN code, side by side (issue 10; docs/speed.md):
+# R3GAN_SRC=/path/to/extracted/R3GAN make bench-r3gan [BENCH_ARGS="--batch 4"]. Without R3GAN_SRC gan_zoo is
+# timed alone. Passive OpenMP waiting: on a shared CPU, spinning threads waste the cores other jobs need.
+BENCH_ARGS ?=
+bench-r3gan: install
+	OMP_WAIT_POLICY=PASSIVE $(PY) benchmarks/bench_r3gan.py $(BENCH_ARGS)
+	OMP_WAIT_POLICY=PASSIVE $(PY) benchmarks/bench_overhead.py --preset tiny8
+
+# CUDA: config E CIFAR-10 at batch 512, bf16 stages, channels_last x compile, official beside it with R3GAN_SRC
+# (< 8 min); on a machine without CUDA it runs its CPU smoke mode.
+bench-gpu: install
+	$(PY) benchmarks/bench_gpu.py $(BENCH_ARGS)
 
 # The R3GAN roadmap (8 rows x 3 seeds) and the StackedMNIST loss ablation at the CPU budget; a re-launch
 # skips finished runs and resumes unfinished ones. Two processes per sweep use both cores.

@@ -24,6 +24,7 @@ from gan_zoo.checkpoint import resolve_checkpoint, write_text_atomic
 from gan_zoo.config import build, build_all, check_composition, check_model_fits_data, validate
 from gan_zoo.data.datamodule import GanDataModule
 from gan_zoo.errors import ConfigError, DivergenceError, GanZooError
+from gan_zoo.loggers import build_loggers, dashboard_defaults
 from gan_zoo.module import AdversarialModule
 from gan_zoo.paths import CONF_DIR
 from gan_zoo.schedules import Schedules
@@ -100,6 +101,7 @@ def train(cfg: DictConfig) -> dict:
     validate(cfg)
     if "wandb" in cfg.logger and not cfg.logger.wandb.get("id"):
         cfg.logger.wandb.id = uuid.uuid4().hex[:12]  # fixed now, so resume continues the same wandb run
+    dashboard_defaults(cfg)  # wandb group (the sweep), job type (table row), tags; saved in config.yaml
     run_dir.mkdir(parents=True, exist_ok=True)
     if not cfg.resume and ckpt_path is None:
         write_text_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(cfg))
@@ -133,7 +135,7 @@ def train(cfg: DictConfig) -> dict:
     callbacks = list(build_all(cfg.callbacks, "callbacks", keep=lambda n: progress or n != "progress").values())
     if cfg.get("metrics") and cfg.metrics.get("_target_"):
         callbacks.append(build(cfg.metrics, "metrics"))
-    loggers = list(build_all(cfg.logger, "logger").values())
+    loggers = build_loggers(cfg, callbacks)
     trainer = build(cfg.trainer, "trainer", callbacks=callbacks, logger=loggers)
     g_params, d_params = module.num_params()
     print(f"G {g_params / 1e6:.3f}M params, D {d_params / 1e6:.3f}M params; run directory {run_dir}")

@@ -24,6 +24,7 @@ from gan_zoo.checkpoint import resolve_checkpoint, write_text_atomic
 from gan_zoo.config import build, build_all, check_composition, check_model_fits_data, validate
 from gan_zoo.data.datamodule import GanDataModule
 from gan_zoo.errors import ConfigError, DivergenceError, GanZooError
+from gan_zoo.hparams_search import objective
 from gan_zoo.loggers import build_loggers, dashboard_defaults
 from gan_zoo.module import AdversarialModule
 from gan_zoo.paths import CONF_DIR
@@ -181,8 +182,8 @@ def run(cfg: DictConfig) -> dict | None:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
-def _hydra_main(cfg: DictConfig) -> dict | None:
-    return run(cfg)
+def _hydra_main(cfg: DictConfig) -> dict | float | None:
+    return objective(cfg, run(cfg))  # a search config (hparams_search=...) returns the trial's value
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: install demo train test test-all lint bench sweep-roadmap sweep-loss-ablation sweep-biggan-ablation reproduce-table \
+.PHONY: install demo train test test-all lint bench sweep-roadmap sweep-loss-ablation sweep-biggan-ablation sweep-toy2d-ablation sweep-dirac reproduce-table \
 	clean
 
 install: $(VENV)/.installed
@@ -67,6 +67,20 @@ sweep-biggan-ablation: install
 	  experiment=$(BG)/r1_sagan,$(BG)/r4_batch64,$(BG)/r6_shared,$(BG)/r8_ortho & \
 	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=biggan_ablation trainer.enable_progress_bar=false $(ARGS) \
 	  experiment=$(BG)/r2_batch16,$(BG)/r5_width,$(BG)/r7_skipz,$(BG)/ndis1; wait
+
+# R3GAN Table 1's loss rows (+ unregularised RpGAN and GAN) on the 2-D ring and grid, 10 seeds (PacGAN protocol):
+# seeds outermost so a partial sweep has every row; ring and grid side by side, one thread each, niced.
+T2 := toy2d_ablation
+T2_ROWS = $(T2)/$(1)/rpgan_r1_r2,$(T2)/$(1)/gan_r1_r2,$(T2)/$(1)/rpgan_r1,$(T2)/$(1)/gan_r1,$(T2)/$(1)/rpgan,$(T2)/$(1)/gan
+T2_SEEDS ?= 0 1 2 3 4 5 6 7 8 9
+sweep-toy2d-ablation: install
+	for data in ring grid; do ( for s in $(T2_SEEDS); do OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train -m \
+	  +sweep=toy2d_loss_ablation experiment=$(call T2_ROWS,$$data) seed=$$s $(ARGS) || exit 1; done ) & done; wait
+
+# The Dirac-GAN: loss x penalty x gamma through the training step, plain SGD and Adam (sweeps/dirac.yaml; minutes).
+sweep-dirac: install
+	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=dirac optimizer=sgd ++lr=0.2 $(ARGS)
+	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=dirac optimizer=adam ++lr=0.02 $(ARGS)
 
 # The paper's tables rebuilt from your finished runs (see README: sweeps).
 reproduce-table: install

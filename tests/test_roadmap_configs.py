@@ -21,8 +21,8 @@ SCALES = {"ffhq256": ("paper", "fid"), "cpu_mini": ("cpu_mini", "fd")}  # -> bud
 # Table 2's change from the predecessor row: (key prefixes allowed to differ, keys that must differ).
 MODEL_KEYS = ("model.",)
 CHANGES = {
-    "B": (("model.", "regularizer.", "schedule.lr."),
-          {"model.equalized_lr", "model.mapping_layers", "model.demodulate", "model.z_dim",
+    "B": (("model.", "regularizer.", "schedule.lr.", "lazy_reg_steps"),
+          {"lazy_reg_steps", "model.equalized_lr", "model.mapping_layers", "model.demodulate", "model.z_dim",
            "regularizer.r1.interval", "regularizer.path_length._target_", "schedule.lr.start", "schedule.lr.end"}),
     "C_rpgan": (("loss._target_",), {"loss._target_"}),
     "C_r2": (("regularizer.r2.",), {"regularizer.r2._target_", "regularizer.r2.gamma", "regularizer.r2.interval"}),

@@ -162,6 +162,7 @@ def train(cfg: DictConfig) -> dict:
         if (run_dir / "checkpoints" / "last.ckpt").is_file():
             ckpt_path = str(run_dir / "checkpoints" / "last.ckpt")
             print(f"{run_dir}: resuming the unfinished run from {ckpt_path}")
+        cfg = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))  # e.g. burnin_kimg: ${total_kimg}
     else:
         check_unknown_keys(cfg, HydraConfig.get().overrides.task if HydraConfig.initialized() else [])
         cfg = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))

@@ -85,7 +85,7 @@ class AdversarialModule(pl.LightningModule):
         self.automatic_optimization = False
         self.regularizers = nn.ModuleDict(regularizers)
         self.tricks = nn.ModuleDict(tricks or {})
-        self.hooks = Hooks({**regularizers, **(tricks or {})})
+        self.hooks = Hooks({"loss": loss, **regularizers, **(tricks or {})})  # a loss may log (label flips)
         self.G = self.hooks.transform_generator(generator)
         self.D = self.hooks.transform_discriminator(discriminator)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
@@ -216,9 +216,12 @@ class AdversarialModule(pl.LightningModule):
 
     def _check_finite(self, name: str, value: torch.Tensor) -> None:
         if not torch.isfinite(value).all():
+            last = self.run_dir / "checkpoints" / "last.ckpt"
+            where = (f"the last good checkpoint is {last}" if last.is_file()
+                     else "no checkpoint was written before it, start again")  # none to name before the first
             raise DivergenceError(
                 f"{name} became {value.item()} at kimg {self.kimg:.2f} (iteration {self.iteration}); "
-                f"the last good checkpoint is {self.run_dir / 'checkpoints' / 'last.ckpt'}: lower the lr or raise gamma"
+                f"{where}: lower the lr or raise gamma"
             )
 
     def _micro_batches(self, real: torch.Tensor, c):

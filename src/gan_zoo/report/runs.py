@@ -17,7 +17,9 @@ from omegaconf.errors import OmegaConfBaseException
 from gan_zoo.errors import ConfigError
 from gan_zoo.paper_tables import metric_base
 
-STATES = ("running", "finished", "diverged", "failed")
+STATES = ("running", "finished", "diverged", "failed")  # counted in the table's columns
+# written by gan-zoo-train too: stopped early (health monitor), interrupted by a signal (resumable)
+KNOWN_STATES = (*STATES, "stopped", "interrupted")
 
 
 @dataclass
@@ -71,8 +73,8 @@ def read_run(path: Path, warn) -> Run:
         return run
     try:
         status = json.loads((path / "status.json").read_text())
-        if not isinstance(status, dict) or status.get("state") not in STATES:
-            raise ValueError(f"state must be one of {', '.join(STATES)}")
+        if not isinstance(status, dict) or status.get("state") not in KNOWN_STATES:
+            raise ValueError(f"state must be one of {', '.join(KNOWN_STATES)}")
         run.status, run.state = status, status["state"]
     except (OSError, ValueError) as exc:
         warn(f"{path / 'status.json'}: unreadable ({exc}); shown as 'unreadable: status.json'")

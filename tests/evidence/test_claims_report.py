@@ -123,3 +123,20 @@ def test_html_page_renders_in_headless_chromium(tmp_path):
     image = np.asarray(Image.open(shot).convert("RGB"), dtype=np.float64)
     assert image.shape[:2] == (1600, 1200)
     assert image.std() > 10  # text, table lines and images, not a blank page
+
+
+def test_roadmap_claims_from_synthetic_numbers():
+    """Table 2's claims on fd (lower is better): E beats B and A beyond the intervals; every step B -> E improves."""
+    from gan_zoo.report.claims import ROADMAP_STEPS, RowStats, verdicts
+
+    def stats(fd_by_row):
+        return {row: RowStats({"fd": [v - 1, v, v + 1]}, 0, 3) for row, v in fd_by_row.items()}
+
+    paper_order = dict(zip(("A",) + ROADMAP_STEPS, (80, 200, 190, 180, 150, 140, 100, 60)))
+    v = {x.claim: x.status for x in verdicts("r3gan_roadmap", stats(paper_order))}
+    assert set(v.values()) == {CONSISTENT}
+    # the CPU rows of the issue: E (346) worse than B (213), A collapsed (FD 500)
+    cpu = {**paper_order, "A": 500, "B": 213, "E_inverted": 346}
+    v = [x.status for x in verdicts("r3gan_roadmap", stats(cpu))]
+    assert v == [NOT_REPRODUCED, CONSISTENT, NOT_REPRODUCED]
+    assert verdicts("r3gan_roadmap", {})[0].status == NOT_TESTED

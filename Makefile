@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: install demo train test test-all lint bench sweep-roadmap sweep-loss-ablation sweep-biggan-ablation reproduce-table \
+.PHONY: install demo train test test-all lint bench sweep-roadmap sweep-loss-ablation sweep-biggan-ablation sweep-mode-collapse reproduce-table \
 	clean
 
 install: $(VENV)/.installed
@@ -69,6 +69,15 @@ sweep-biggan-ablation: install
 	  experiment=$(BG)/r2_batch16,$(BG)/r5_width,$(BG)/r7_skipz,$(BG)/ndis1; wait
 
 # The paper's tables rebuilt from your finished runs (see README: sweeps).
+# The 2-D mode-collapse benchmark (sweeps/mode_collapse.yaml): ring and grid side by side, one thread each,
+# niced; seeds are the outer loop, a re-launch skips finished runs.
+MC := mode_collapse
+sweep-mode-collapse: install
+	OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train -m +sweep=mode_collapse trainer.enable_progress_bar=false $(ARGS) \
+	  experiment=$(MC)/ring/gan,$(MC)/ring/pacgan4,$(MC)/ring/minibatch_discrimination,$(MC)/ring/rpgan_r1r2_pack4 & \
+	OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train -m +sweep=mode_collapse trainer.enable_progress_bar=false $(ARGS) \
+	  experiment=$(MC)/grid/gan,$(MC)/grid/pacgan4,$(MC)/grid/minibatch_discrimination,$(MC)/grid/rpgan_r1r2_pack4; wait
+
 reproduce-table: install
 	$(PY) -m gan_zoo.report runs/sweeps/roadmap --table r3gan_roadmap --budget cpu_mini --out reports/roadmap
 	$(PY) -m gan_zoo.report runs/sweeps/stackedmnist_loss_ablation --table r3gan_loss_ablation --metric modes,kl \

@@ -35,6 +35,22 @@ def toy2d_metrics(
     return {"modes": float(len(np.unique(nearest[hq]))), "hq": 100.0 * float(hq.mean())}
 
 
+def mode_kl(points: np.ndarray | torch.Tensor, centers: np.ndarray, std: float,
+            threshold: float = THRESHOLD_STDS) -> float:
+    """Reverse KL ``KL(p || uniform) = sum_k p_k log(K p_k)`` of the histogram ``p`` of the high-quality points
+    over their nearest modes (PacGAN Sec. 5.1, "reverse KL"); ``log K`` (a point mass) when none is high quality."""
+    x = np.asarray(points.detach().cpu() if isinstance(points, torch.Tensor) else points, dtype=np.float64)
+    c = np.asarray(centers, dtype=np.float64)
+    dist = np.sqrt(((x[:, None, :] - c[None, :, :]) ** 2).sum(-1))
+    nearest = dist.argmin(1)
+    hq = (dist[np.arange(len(x)), nearest] <= threshold * float(std)) & np.isfinite(x).all(1)
+    if not hq.any():
+        return float(np.log(len(c)))
+    p = np.bincount(nearest[hq], minlength=len(c)) / hq.sum()
+    nz = p > 0
+    return float((p[nz] * np.log(len(c) * p[nz])).sum())
+
+
 def dataset_modes(dataset) -> tuple[np.ndarray, float]:
     """``(centers, std)`` of a 2-D mixture dataset, or a one-line error naming what is missing."""
     centers, std = getattr(dataset, "centers", None), getattr(dataset, "std", None)

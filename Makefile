@@ -84,6 +84,9 @@ reproduce-table: install
 	  --budget $(ABLATION_BUDGET) --out reports/loss_ablation/$(ABLATION_BUDGET)
 	test ! -d runs/sweeps/biggan_ablation || $(PY) -m gan_zoo.report runs/sweeps/biggan_ablation --table biggan_table1 \
 	  --metric fd,modes --budget cpu_biggan_ablation --out reports/biggan_ablation
+	test ! -d runs/sweeps/mode_collapse || for t in zoo_ring zoo_grid; do $(PY) -m gan_zoo.report runs/sweeps/mode_collapse \
+	  --table $$t --metric modes,hq,kl --out reports/mode_collapse || exit 1; done
+	test ! -d runs/sweeps/mode_collapse || $(PY) -m gan_zoo.paper_tables.zoo runs/sweeps/mode_collapse --out reports/mode_collapse
 
 clean:
 	rm -rf runs reports .pytest_cache

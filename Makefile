@@ -4,7 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: install demo train test test-all lint bench bench-r3gan bench-gpu sweep-roadmap sweep-loss-ablation sweep-biggan-ablation sweep-toy2d-ablation sweep-dirac reproduce-table \
+.PHONY: install demo train test test-all lint bench bench-r3gan bench-gpu sweep-roadmap sweep-loss-ablation sweep-biggan-ablation \
+  sweep-toy2d-ablation sweep-dirac sweep-mode-collapse reproduce-table \
 	clean
 
 install: $(VENV)/.installed
@@ -100,6 +101,15 @@ sweep-dirac: install
 	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=dirac optimizer=sgd ++lr=0.2 $(ARGS)
 	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=dirac optimizer=adam ++lr=0.02 $(ARGS)
 
+# The 2-D mode-collapse benchmark (sweeps/mode_collapse.yaml): ring and grid side by side, one thread each,
+# niced; seeds are the outer loop, a re-launch skips finished runs.
+MC := mode_collapse
+sweep-mode-collapse: install
+	OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train -m +sweep=mode_collapse trainer.enable_progress_bar=false $(ARGS) \
+	  experiment=$(MC)/ring/gan,$(MC)/ring/pacgan4,$(MC)/ring/minibatch_discrimination,$(MC)/ring/rpgan_r1r2_pack4 & \
+	OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train -m +sweep=mode_collapse trainer.enable_progress_bar=false $(ARGS) \
+	  experiment=$(MC)/grid/gan,$(MC)/grid/pacgan4,$(MC)/grid/minibatch_discrimination,$(MC)/grid/rpgan_r1r2_pack4; wait
+
 # The paper's tables rebuilt from your finished runs (see README: sweeps), each with its scale in the caption, the
 # verdict on every claim it tests ("consistent with the paper" / "not reproduced at this scale", computed from
 # the numbers) and one self-contained HTML page per study (reports/*/*.html); the Dirac-GAN study runs here.
@@ -113,6 +123,9 @@ reproduce-table: install
 	for data in ring grid; do test ! -d runs/sweeps/toy2d_loss_ablation/toy2d_ablation/$$data || \
 	  $(PY) -m gan_zoo.report runs/sweeps/toy2d_loss_ablation/toy2d_ablation/$$data --table r3gan_toy2d_ablation_$$data \
 	  --metric modes,hq,kl --out reports/toy2d_ablation/$$data || exit 1; done
+	test ! -d runs/sweeps/mode_collapse || for t in zoo_ring zoo_grid; do $(PY) -m gan_zoo.report runs/sweeps/mode_collapse \
+	  --table $$t --metric modes,hq,kl --out reports/mode_collapse || exit 1; done
+	test ! -d runs/sweeps/mode_collapse || $(PY) -m gan_zoo.paper_tables.zoo runs/sweeps/mode_collapse --out reports/mode_collapse
 
 clean:
 	rm -rf runs reports .pytest_cache

@@ -153,7 +153,9 @@ def _check_resumable(ckpt: dict, path: Path, module) -> None:
                           "resume from a run directory's checkpoints/last.ckpt")
     ours, theirs = module.state_dict(), ckpt["state_dict"]
     missing, unexpected = sorted(set(ours) - set(theirs)), sorted(set(theirs) - set(ours))
-    shapes = [k for k in set(ours) & set(theirs) if tuple(ours[k].shape) != tuple(theirs[k].shape)]
+    # an empty tensor of ours is state sized when first filled (e.g. a trick's replay pool): any shape fits it
+    shapes = [k for k in set(ours) & set(theirs)
+              if tuple(ours[k].shape) != tuple(theirs[k].shape) and ours[k].numel() > 0]
     if missing or unexpected or shapes:
         what = (f"{len(missing)} missing keys (e.g. {missing[0]})" if missing else
                 f"{len(unexpected)} unexpected keys (e.g. {unexpected[0]})" if unexpected else

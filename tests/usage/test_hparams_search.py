@@ -81,11 +81,12 @@ def _trials(db: Path) -> list:
 
 @pytest.mark.slow
 def test_search_runs_is_killed_and_resumes(tmp_path):
-    """4 trials of 2 kimg through gan-zoo-train -m: killed after the first trial finished, relaunched: the
-    study ends with exactly 4 finished trials, the cut-off one retried with its parameters."""
+    """4 trials of 4 kimg through gan-zoo-train -m: killed while the second trial is part-way (it has a
+    last.ckpt), relaunched: the study ends with exactly 4 finished trials, the cut-off one retried with its
+    parameters, resuming in its own run directory."""
     db = tmp_path / "runs" / "sweeps" / "hps_toy2d_ring" / "optuna.db"
     args = [sys.executable, "-m", "gan_zoo.train", "-m", "experiment=toy2d/ring", "hparams_search=toy2d_ring_optuna",
-            f"paths.runs_dir={tmp_path / 'runs'}", "hydra.sweeper.n_trials=4", "total_kimg=2", "batch_size=64",
+            f"paths.runs_dir={tmp_path / 'runs'}", "hydra.sweeper.n_trials=4", "total_kimg=4", "batch_size=64",
             "metrics.every_kimg=1", "callbacks.checkpoint.every_kimg=0.5", "callbacks.samples.every_kimg=1000",
             "trainer.enable_progress_bar=false", "hydra.sweeper.sampler.n_startup_trials=2"]
     env = checkout_env(WANDB_MODE="disabled")
@@ -99,8 +100,10 @@ def test_search_runs_is_killed_and_resumes(tmp_path):
                 trials = _trials(db)
             except Exception:  # noqa: BLE001 - the study is still being created
                 continue
-            if sum(t.state == TrialState.COMPLETE for t in trials) >= 1 and trials[-1].state == TrialState.RUNNING:
-                break
+            if sum(t.state == TrialState.COMPLETE for t in trials) >= 1 and trials[-1].state == TrialState.RUNNING \
+                    and any(json.loads((p.parent.parent / "status.json").read_text() or "{}").get("state") == "running"
+                            for p in db.parent.glob("*/checkpoints/last.ckpt")):
+                break  # the second trial is part-way, with a checkpoint to resume from
     os.killpg(first.pid, signal.SIGKILL)
     first.wait()
     trials = _trials(db)
@@ -112,4 +115,5 @@ def test_search_runs_is_killed_and_resumes(tmp_path):
     finished = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.FAIL) and t.params]
     assert len(finished) - sum(t.number == cut[0].number for t in finished) == 4
     assert any(t.params == cut[0].params and t.state == TrialState.COMPLETE for t in trials[cut[0].number + 1:])
-    assert "Best parameters" in second.stdout + second.stderr
+    out = second.stdout + second.stderr
+    assert "resuming the unfinished run" in out and "Best parameters" in out

@@ -81,6 +81,10 @@ def test_verdicts_follow_the_numbers(tmp_path):
     _, v, _ = _report(tmp_path / "b", [8, 8, 8])
     assert v["RpGAN + R1 + R2 covers more modes than GAN + R1 + R2 (Table 1: 1000 vs 693 of 1000)"] == NOT_REPRODUCED
     assert v["RpGAN + R1 + R2 has a lower reverse KL than GAN + R1 + R2 (0.0781 vs 0.9270)"] == NOT_REPRODUCED
+    # the R1 + R2 control collapses as often (GAN + R1 + R2 at 3 modes): the R1-only failures are the scale's
+    _, v, md = _report(tmp_path / "d", [3, 3, 3])
+    assert v["R1 alone fails: RpGAN + R1 and GAN + R1 diverge (every γ, 0.1-100)"] == NOT_REPRODUCED
+    assert "control (R1 + R2 rows): 3/6 failed as well" in md
     # one seed of GAN + R1 + R2 is not enough to decide
     _, v, _ = _report(tmp_path / "c", [5])
     assert v["RpGAN + R1 + R2 covers more modes than GAN + R1 + R2 (Table 1: 1000 vs 693 of 1000)"] == NOT_TESTED

@@ -22,12 +22,14 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from gan_zoo import preflight
+from gan_zoo import preflight, slurm
 from gan_zoo.callbacks.checkpoint import SIGNALS, Interrupted, KimgCheckpoint
 from gan_zoo.checkpoint import load_checkpoint, resolve_checkpoint, write_text_atomic
 from gan_zoo.config import build, build_all, check_composition, check_model_fits_data, check_unknown_keys, validate
 from gan_zoo.data.datamodule import GanDataModule
 from gan_zoo.errors import ConfigError, DivergenceError, GanZooError
+from gan_zoo.hparams_search import objective
+from gan_zoo.loggers import build_loggers, dashboard_defaults
 from gan_zoo.module import AdversarialModule
 from gan_zoo.paths import CONF_DIR
 from gan_zoo.resume import relocate, saved_run_dir, truncate_history
@@ -56,10 +58,15 @@ def _claim_unique(default: str) -> str:
 
 
 def _run_dir_of(resume: str | None, default: str) -> str:
-    """hydra.run.dir: a fresh run's unique directory, or the directory of the run ``resume`` names. A resume
-    path that is not a run is an error here, before Hydra creates anything there."""
+    """hydra.run.dir: a fresh run's unique directory (a requeued SLURM job's own earlier one), or the directory of
+    the run ``resume`` names. A resume path that is not a run is an error here, before Hydra creates anything."""
     if not resume or resume == "None":
-        return _claim_unique(default)
+        earlier = slurm.earlier_run_dir(default)
+        if earlier is not None:
+            return earlier
+        claimed = _claim_unique(default)
+        slurm.remember_run_dir(default, claimed)
+        return claimed
     ckpt = resolve_checkpoint(resume)
     run_dir = ckpt.parent.parent
     if not (run_dir / "config.yaml").is_file():
@@ -74,6 +81,13 @@ OmegaConf.register_new_resolver(
     lambda resume: ".hydra" if not resume or resume == "None" else f".hydra-resume-{time.strftime('%Y%m%d-%H%M%S')}",
     replace=True,
 )
+
+
+def _task_overrides() -> list[str]:
+    """This command's overrides as typed (unresolved: an override may hold ``${...}``)."""
+    if not HydraConfig.initialized():
+        return []
+    return [str(o) for o in OmegaConf.to_container(HydraConfig.get().overrides.task, resolve=False)]
 
 
 def _is_multirun() -> bool:
@@ -96,7 +110,7 @@ def _resume_config(cfg: DictConfig, run_dir: Path) -> DictConfig:
         raise GanZooError(f"cannot resume: {saved_path} is missing (was {run_dir} written by gan-zoo-train?)")
     saved = load_yaml_config(saved_path)
     saved = relocate(saved, saved_run_dir(saved), run_dir.resolve())
-    overrides = HydraConfig.get().overrides.task if HydraConfig.initialized() else []
+    overrides = _task_overrides()
     dotlist = [o.lstrip("+") for o in overrides if not o.startswith(("resume=", "hydra"))]
     check_unknown_keys(saved, [o for o in overrides if not o.startswith(("resume=", "hydra"))])
     for item in dotlist:
@@ -110,6 +124,13 @@ def _resume_config(cfg: DictConfig, run_dir: Path) -> DictConfig:
     with open_dict(merged):
         merged.resume = str(ckpt)
     return merged
+
+
+def _saved_or_empty(run_dir: Path) -> DictConfig:
+    try:
+        return OmegaConf.load(run_dir / "config.yaml")
+    except Exception:  # none yet, or unreadable: nothing to carry over
+        return OmegaConf.create({})
 
 
 def load_yaml_config(path: Path) -> DictConfig:
@@ -152,28 +173,37 @@ def train(cfg: DictConfig) -> dict:
     if cfg.resume:
         cfg = _resume_config(cfg, run_dir)
         ckpt_path = cfg.resume
-    elif _is_multirun() and (run_dir / "status.json").is_file():
-        status = _read_status(run_dir)
-        if status.get("state") in ("finished", "diverged"):
-            print(f"{run_dir}: already {status['state']} at {status.get('kimg')} kimg, skipping")
-            return status
-        if (run_dir / "checkpoints" / "last.ckpt").is_file():
-            ckpt_path = str(run_dir / "checkpoints" / "last.ckpt")
-            print(f"{run_dir}: resuming the unfinished run from {ckpt_path}")
     else:
-        check_unknown_keys(cfg, HydraConfig.get().overrides.task if HydraConfig.initialized() else [])
-        cfg = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
+        if (_is_multirun() or slurm.requeued()) and (run_dir / "status.json").is_file():
+            status = _read_status(run_dir)
+            if status.get("state") in ("finished", "diverged"):
+                print(f"{run_dir}: already {status['state']} at {status.get('kimg')} kimg, skipping")
+                return status
+            if (run_dir / "checkpoints" / "last.ckpt").is_file():
+                ckpt_path = str(run_dir / "checkpoints" / "last.ckpt")
+                print(f"{run_dir}: resuming the unfinished run from {ckpt_path}")
+        check_unknown_keys(cfg, _task_overrides())
+        try:
+            cfg = OmegaConf.create(OmegaConf.to_container(cfg, resolve=True))
+        except OmegaConfBaseException as exc:  # a bad ${...} or a value of the wrong type
+            key = getattr(exc, "full_key", None) or "config"
+            raise ConfigError(f"{key}: {' '.join(str(exc).split(chr(10) + '    full_key')[0].split())}; "
+                              "fix that value (see the composed config with --cfg job)") from None
+        wandb_id = OmegaConf.select(_saved_or_empty(run_dir), "logger.wandb.id", default=None)
+        if ckpt_path and wandb_id and "wandb" in cfg.get("logger", {}):
+            cfg.logger.wandb.id = wandb_id  # the unfinished job of a sweep continues its wandb run
     if "hydra" in cfg:  # present when composed with return_hydra_config (tests)
         cfg = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
     validate(cfg)
     if "wandb" in cfg.logger and not cfg.logger.wandb.get("id"):
         cfg.logger.wandb.id = uuid.uuid4().hex[:12]  # fixed now, so resume continues the same wandb run
+    dashboard_defaults(cfg)  # wandb group (the sweep), job type (table row), tags; saved in config.yaml
     preflight.writable(run_dir)
     preflight.wandb(cfg)
     saved = cfg.copy()
     saved.resume = None  # config.yaml describes the run; which checkpoint a session started from is not part of it
-    # a resume records its overrides (e.g. total_kimg=300), so a later plain resume keeps them
-    write_text_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(saved))
+    if ckpt_path is None:
+        write_text_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(saved))
 
     pl.seed_everything(int(cfg.seed), workers=True, verbose=False)
     dataset = build(cfg.dataset, "dataset")
@@ -203,6 +233,8 @@ def train(cfg: DictConfig) -> dict:
         _check_resumable(ckpt, Path(ckpt_path), module)
         truncate_history(run_dir, float(ckpt["gan_zoo"].get("kimg", 0.0)))  # rows after it are logged again
         del ckpt
+        # the checkpoint fits: a resume records its overrides (e.g. total_kimg=300), so a later plain resume keeps them
+        write_text_atomic(run_dir / "config.yaml", OmegaConf.to_yaml(saved))
     preflight.disk_for_checkpoint(module, run_dir)
     datamodule = GanDataModule(dataset, cfg.batch_size // world, cfg.n_dis, cfg.data.num_workers, cfg.seed,
                                cfg.data.pin_memory)
@@ -214,12 +246,12 @@ def train(cfg: DictConfig) -> dict:
     # the checkpoint callback acts last in every hook, so last.ckpt holds what the other callbacks did that step
     callbacks.sort(key=lambda c: isinstance(c, KimgCheckpoint))
     checkpoint = next((c for c in callbacks if isinstance(c, KimgCheckpoint)), None)
-    loggers = list(build_all(cfg.logger, "logger").values())
+    loggers = build_loggers(cfg, callbacks)
     trainer = build(cfg.trainer, "trainer", callbacks=callbacks, logger=loggers)
     g_params, d_params = module.num_params()
     print(f"G {g_params / 1e6:.3f}M params, D {d_params / 1e6:.3f}M params; run directory {run_dir}")
     try:
-        with SIGNALS.catching():
+        with SIGNALS.catching(extra=slurm.requeue_signals(trainer)):
             trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     except DivergenceError as exc:
         if checkpoint is not None:
@@ -232,6 +264,8 @@ def train(cfg: DictConfig) -> dict:
         if SIGNALS.signum is None:
             raise  # Lightning's own SIGTERMException without a signal we saw: not ours to translate
         message = str(exc) if isinstance(exc, Interrupted) else str(Interrupted(SIGNALS.signum, module.kimg, None))
+        if SIGNALS.signum in slurm.requeue_signals(trainer):
+            message += "; " + slurm.requeue()  # the requeued job starts this command again and resumes
         print(f"{message}; continue with: gan-zoo-train resume={run_dir}", file=sys.stderr)
         raise SystemExit(128 + SIGNALS.signum) from None
     except BaseException as exc:  # a metric, a callback, the disk: the run did not do what it was asked
@@ -268,7 +302,11 @@ def run(cfg: DictConfig) -> dict | None:
     try:
         return train(cfg)
     except GanZooError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        from gan_zoo.cli import debug
+
+        if debug() and not _is_multirun():
+            raise  # GAN_ZOO_DEBUG=1: the traceback
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         if _is_multirun():  # record it for the report; a re-launched sweep tries failed runs again
             run_dir = Path(HydraConfig.get().runtime.output_dir)
             if run_dir.is_dir() and _read_status(run_dir).get("state") not in ("diverged", "finished"):
@@ -278,12 +316,15 @@ def run(cfg: DictConfig) -> dict | None:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
-def _hydra_main(cfg: DictConfig) -> dict | None:
-    return run(cfg)
+def _hydra_main(cfg: DictConfig) -> dict | float | None:
+    return objective(cfg, run(cfg))  # a search config (hparams_search=...) returns the trial's value
 
 
 def main() -> None:
-    _hydra_main()
+    """gan-zoo-train: Hydra's entry point inside the top-level handler of :mod:`gan_zoo.cli` (one-line errors)."""
+    from gan_zoo.cli import guarded
+
+    guarded(_hydra_main)()
 
 
 if __name__ == "__main__":

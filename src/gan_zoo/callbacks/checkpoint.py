@@ -113,7 +113,11 @@ class KimgCheckpoint(pl.Callback):
         if self.signals.signum is not None and not trainer.should_stop and not self._interrupted:
             self.interrupt(trainer, pl_module, self.signals.signum)
         if trainer.should_stop:
-            return  # on_train_end writes the final checkpoint
+            # the trained state is safe before the end-of-training work (metrics) that may fail; on_train_end
+            # writes it again with what that work recorded
+            if not self._interrupted:
+                atomic_save(trainer, self.dirpath / "last.ckpt")
+            return
         if crossed(before, after, self.snapshot_every_kimg):
             atomic_save(trainer, self.dirpath / snapshot_name(after))
         if crossed(before, after, self.every_kimg):

@@ -152,3 +152,14 @@ def test_tiny_dcgan_trains_on_digits(tmp_path):
     rows = read_losses(tmp_path)
     assert rows and all(torch.isfinite(torch.tensor(r["loss/d"])) for r in rows if "loss/d" in r)
     assert len(list((tmp_path / "samples").glob("grid-*.png"))) >= 2
+
+
+def test_conditional_preset_trains_on_labelled_digits_and_grids_by_class(tmp_path):
+    from tests.helpers import TINY, train_run
+
+    out = train_run([*TINY, "dataset=digits", "dataset.resolution=16", "model=dcgan/tiny_cond", "loss=hinge",
+                     "regularizer=sn", "batch_size=16", "total_kimg=0.032"], tmp_path)
+    assert out["state"] == "finished" and (tmp_path / "samples").is_dir()
+    ckpt = torch.load(tmp_path / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
+    assert ckpt["D.embed.parametrizations.weight.original"].shape == (64 * 4 * 4, 10)  # projection, SN-wrapped
+    assert "G_ema.net.0.weight" in ckpt and ckpt["G_ema.net.0.weight"].shape[0] == 32 + 10

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import sys
 import time
@@ -135,12 +134,8 @@ def main(argv: list[str] | None = None) -> dict:
         record["best_gan_zoo"] = best[1]
         record["official_over_best_gan_zoo"] = round(timings["official"]["min_s"] / best[0], 3)
     name = "cpu_smoke" if smoke else torch.cuda.get_device_name().replace(" ", "_")
-    out = Path(args.out or f"benchmarks/results/gpu_{name}.json")
-    if not smoke or args.out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(record, indent=1))
-    print(json.dumps(record, indent=1))
-    return record
+    return common.write_record(record, args.out or f"benchmarks/results/gpu_{name}.json",
+                               write=not smoke or bool(args.out))
 
 
 if __name__ == "__main__":

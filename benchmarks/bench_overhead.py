@@ -16,7 +16,6 @@ Run: ``python benchmarks/bench_overhead.py [--preset tiny8|tiny16|cifar10] [--it
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -152,11 +151,7 @@ def main(argv: list[str] | None = None) -> dict:
               "lightning_min_s": float(np.min(light)), "bare_min_s": float(np.min(bare))}
     record["overhead_median"] = round(record["lightning_median_s"] / record["bare_median_s"] - 1, 4)
     record["overhead_min"] = round(record["lightning_min_s"] / record["bare_min_s"] - 1, 4)
-    out = Path(args.out or f"benchmarks/results/overhead_{args.preset}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(record, indent=1))
-    print(json.dumps(record, indent=1))
-    return record
+    return common.write_record(record, args.out or f"benchmarks/results/overhead_{args.preset}.json")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ load average is recorded before and after.
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import subprocess
 import sys
@@ -101,6 +102,15 @@ def alternate(fns: dict[str, Callable[[], None]], reps: int, warmup: int = 1) ->
         r["median_s"] = float(np.median(r["times_s"]))
         r["min_cpu_s"] = min(r["cpu_s"])  # process CPU time: less sensitive to other jobs on a shared machine
     return out
+
+
+def write_record(record: dict, out: str | Path, write: bool = True) -> dict:
+    """Print the record as JSON and (when ``write``) save it to ``out``."""
+    if write:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(json.dumps(record, indent=1))
+    print(json.dumps(record, indent=1))
+    return record
 
 
 def ratio(results: dict, slow: str, fast: str, key: str = "min_s") -> float:

@@ -50,7 +50,7 @@ def _fsync_dir(path: Path) -> None:
 
 def write_failure(path: Path, exc: OSError) -> GanZooError:
     """A failed write as one line: the file, the reason, and what to do about it."""
-    reason = exc.strerror or type(exc).__name__
+    reason = exc.strerror or str(exc) or type(exc).__name__
     if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
         fix = f"free space on the disk of {path.parent} or point paths.runs_dir at a larger one"
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):

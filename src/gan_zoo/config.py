@@ -52,8 +52,12 @@ def check_unknown_keys(cfg: DictConfig, overrides: list[str]) -> None:
 
 def _walk(node: DictConfig, prefix: str = ""):
     for key in node:
+        if not prefix and key == "hydra":  # Hydra's own node (composed with return_hydra_config) is not ours
+            continue
         value = node._get_node(key)
         full = f"{prefix}{key}"
+        if value is None or value._is_missing():  # "???" is checked where it is used, not read here
+            continue
         if isinstance(value, DictConfig):
             yield from _walk(value, full + ".")
         else:

@@ -262,8 +262,9 @@ class AdversarialModule(pl.LightningModule):
         see, discriminate = self._discriminator(gen, ctx)
         self.G.requires_grad_(False)
         self.D.requires_grad_(True)
+        z = self._latents(real.shape[0])
         with torch.no_grad():
-            fake = self.G(self._latents(real.shape[0]), c)
+            fake = self.G(z, c)
         fake, fake_c = self.hooks.d_fakes(fake.detach(), c, ctx)
         due = self._due("D", step, part)
         real = real.detach().requires_grad_(any(r.needs_real_grad for _, r in due))
@@ -273,7 +274,7 @@ class AdversarialModule(pl.LightningModule):
         adv = self.loss.d(real_logits, fake_logits, gen=gen)
         inputs = DStepInputs(self.D, real, fake, c, real_logits, fake_logits, see, gamma, fake_c=fake_c,
                              real_features=real_h, fake_features=fake_h, discriminate=discriminate, ctx=ctx,
-                             loss=self.loss)
+                             loss=self.loss, z=z)
         terms = {k: v * r.interval for _, r in due for k, v in r(inputs).items()}
         extra = self.hooks.d_terms(inputs)
         total = (adv + sum(extra.values()) if part != "reg" else 0.0) + sum(terms.values())

@@ -28,6 +28,8 @@ from gan_zoo.checkpoint import load_checkpoint, resolve_checkpoint, write_text_a
 from gan_zoo.config import build, build_all, check_composition, check_model_fits_data, check_unknown_keys, validate
 from gan_zoo.data.datamodule import GanDataModule
 from gan_zoo.errors import ConfigError, DivergenceError, GanZooError
+from gan_zoo.hparams_search import objective
+from gan_zoo.loggers import build_loggers, dashboard_defaults
 from gan_zoo.module import AdversarialModule
 from gan_zoo.paths import CONF_DIR
 from gan_zoo.resume import relocate, saved_run_dir, truncate_history
@@ -195,6 +197,7 @@ def train(cfg: DictConfig) -> dict:
     validate(cfg)
     if "wandb" in cfg.logger and not cfg.logger.wandb.get("id"):
         cfg.logger.wandb.id = uuid.uuid4().hex[:12]  # fixed now, so resume continues the same wandb run
+    dashboard_defaults(cfg)  # wandb group (the sweep), job type (table row), tags; saved in config.yaml
     preflight.writable(run_dir)
     preflight.wandb(cfg)
     saved = cfg.copy()
@@ -243,7 +246,7 @@ def train(cfg: DictConfig) -> dict:
     # the checkpoint callback acts last in every hook, so last.ckpt holds what the other callbacks did that step
     callbacks.sort(key=lambda c: isinstance(c, KimgCheckpoint))
     checkpoint = next((c for c in callbacks if isinstance(c, KimgCheckpoint)), None)
-    loggers = list(build_all(cfg.logger, "logger").values())
+    loggers = build_loggers(cfg, callbacks)
     trainer = build(cfg.trainer, "trainer", callbacks=callbacks, logger=loggers)
     g_params, d_params = module.num_params()
     print(f"G {g_params / 1e6:.3f}M params, D {d_params / 1e6:.3f}M params; run directory {run_dir}")
@@ -313,8 +316,8 @@ def run(cfg: DictConfig) -> dict | None:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
-def _hydra_main(cfg: DictConfig) -> dict | None:
-    return run(cfg)
+def _hydra_main(cfg: DictConfig) -> dict | float | None:
+    return objective(cfg, run(cfg))  # a search config (hparams_search=...) returns the trial's value
 
 
 def main() -> None:

@@ -106,3 +106,27 @@ def test_regularised_converge_at_the_linearised_rate(tmp_path, loss, reg, gamma,
     for k in range(1, 60):
         state = step(state).detach()
         np.testing.assert_allclose(traj[k][:2], state.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_dirac_study_table_and_verdicts(tmp_path):
+    """The report's sweep (torch SGD on the same objectives) and its verdicts, on a small grid; a measured
+    rate moved by 20 % (a wrong update) turns the verdict."""
+    from gan_zoo.analysis.dirac import simulate
+    from gan_zoo.report.claims import CONSISTENT, NOT_REPRODUCED
+    from gan_zoo.report.dirac import run_sweep, table_rows, verdicts
+
+    results = run_sweep(losses=("ns", "rpgan"), penalties=("none", "r1", "r1_r2"), gammas=(0.3,),
+                        optimizers={"sgd": H}, steps=300)
+    assert len(results) == 6 and len(table_rows(results)) == 6
+    assert [v.status for v in verdicts(results)] == [CONSISTENT] * 3
+    # simulate() takes the alternating map's iterates
+    traj = simulate(RpGAN(), ("r1", "r2"), 0.3, H, 40)
+    state = torch.tensor([1.0, 1.0], dtype=torch.float64)
+    step = alternating_update(RpGAN(), ("r1", "r2"), 0.3, H)
+    for k in range(1, 41):
+        state = step(state).detach()
+        np.testing.assert_allclose(traj[k], state.numpy(), rtol=1e-10, atol=1e-14)
+    for r in results:
+        if r["loss"] == "rpgan" and r["penalty"] == "r1_r2":
+            r["rate_measured"] *= 1.2
+    assert verdicts(results)[1].status == NOT_REPRODUCED

@@ -233,3 +233,35 @@ class TrajectoryRecorder(pl.Callback):
                                         "wall_clock_s": round(time.time() - self._t0, 3),
                                         "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
                                         **({"behaviour": s["behaviour"]} if key == "distance" else {})}) + "\n")
+
+
+def simulate(loss, penalties: Sequence[str], gamma: float, lr: float, steps: int = 500, optimizer: str = "sgd",
+             start: tuple[float, float] = (1.0, 1.0), x0: float = 0.0, betas=(0.0, 0.99)) -> np.ndarray:
+    """The training step's alternating dynamics on the two scalars, without Lightning: ``[steps + 1, 2]``
+    (theta, psi) after each iteration, from torch's own SGD (plain) or Adam (R3GAN's betas (0, 0.99), eps
+    1e-8) on the objectives above: one D step on ``d_objective``, then one G step on ``g_objective`` at the
+    new psi, as :class:`~gan_zoo.module.AdversarialModule` does (tests/evidence/test_dirac.py checks the
+    module's iterates against :func:`alternating_update`). Float64; a sweep of 48 settings takes seconds."""
+    theta = torch.tensor(float(start[0]), dtype=torch.float64, requires_grad=True)
+    psi = torch.tensor(float(start[1]), dtype=torch.float64, requires_grad=True)
+    make = {"sgd": lambda p: torch.optim.SGD([p], lr=lr),
+            "adam": lambda p: torch.optim.Adam([p], lr=lr, betas=tuple(betas), eps=1e-8)}
+    if optimizer not in make:
+        raise ValueError(f"optimizer {optimizer!r}: use sgd or adam")
+    opt_g, opt_d = make[optimizer](theta), make[optimizer](psi)
+    out = np.empty((steps + 1, 2))
+    out[0] = start
+    for k in range(1, steps + 1):
+        opt_d.zero_grad()
+        (g_psi,) = torch.autograd.grad(d_objective(loss, penalties, gamma, theta.detach(), psi, x0), psi)
+        psi.grad = g_psi
+        opt_d.step()
+        opt_g.zero_grad()
+        (g_theta,) = torch.autograd.grad(g_objective(loss, theta, psi.detach(), x0), theta)
+        theta.grad = g_theta
+        opt_g.step()
+        out[k] = (float(theta.detach()), float(psi.detach()))
+        if not np.all(np.isfinite(out[k])):
+            out[k + 1 :] = np.nan
+            break
+    return out

@@ -179,7 +179,8 @@ def _toy2d(ctx, opts, n):
     from gan_zoo.metrics.toy2d import dataset_modes, toy2d_metrics
 
     centers, std = dataset_modes(ctx.dataset())
-    out = toy2d_metrics(ctx.points(n), centers, std)
+    points = ctx.points(n)
+    out = toy2d_metrics(points, centers, std)
     return [
         _value(ctx, "modes", out["modes"], True, n, None, std=std),
         _value(ctx, "hq", out["hq"], True, n, None, std=std),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 # Our metric names carry their extractor and data in brackets ("modes[classifier:stacked_fmnist]"); the
 # part before the bracket says which paper metric they stand for. A Frechet distance on other features
 # ("fd") is set beside the paper's FID for orientation only.
-METRIC_ALIASES = {"fid": "fid", "fd": "fid", "modes": "modes", "kl": "kl", "reverse_kl": "kl"}
+METRIC_ALIASES = {"fid": "fid", "fd": "fid", "modes": "modes", "kl": "kl", "reverse_kl": "kl", "hq": "hq"}
 
 
 def metric_base(name: str) -> str:

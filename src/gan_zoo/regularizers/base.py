@@ -44,6 +44,7 @@ class DStepInputs:
     discriminate: Callable | None = None
     ctx: Any = None
     loss: Any = None
+    z: torch.Tensor | None = None  # the latents of G's fakes (before any d_fakes hook replaced some)
 
 
 @dataclass

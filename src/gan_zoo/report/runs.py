@@ -39,6 +39,7 @@ class Run:
     status: dict = field(default_factory=dict)
     metrics: list[dict] = field(default_factory=list)
     unreadable: str | None = None
+    cfg: object = None  # the run's config.yaml (an OmegaConf DictConfig), for the table's scale caption
 
 
 def find_run_dirs(root: Path) -> list[Path]:
@@ -65,6 +66,7 @@ def read_run(path: Path, warn) -> Run:
         run.budget, run.primary = get("budget.name"), as_list(get("metrics.primary"))
         run.row = None if run.row is None else str(run.row)
         run.variant = None if get("table.variant") is None else str(get("table.variant"))
+        run.cfg = cfg
     except (OSError, ValueError, yaml.YAMLError, OmegaConfBaseException) as exc:
         warn(f"{path / 'config.yaml'}: unreadable ({type(exc).__name__}); the run cannot be placed in a row")
         run.unreadable = "config.yaml"

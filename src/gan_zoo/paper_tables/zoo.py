@@ -1,0 +1,194 @@
+"""PacGAN's 2-D mode-collapse table as data, and the verdicts and sample figure of the mode-collapse sweep.
+
+Source: Lin, Khetan, Fanti, Oh, "PacGAN: The power of two samples in generative adversarial networks",
+NeurIPS 2018, Table 1 (10 trials, ± standard error), as transcribed in shared/reference/zoo.md; protocol there
+and in experiments/mode_collapse/_base_ring.yaml. Our runs put ``table.name`` zoo_ring / zoo_grid and
+``table.row`` gan, pacgan4 (the paper's rows) or an entry of their own (ns_mbd, rpgan_r1r2_pack4, ...).
+
+    python -m gan_zoo.paper_tables.zoo runs/sweeps/mode_collapse --out reports/mode_collapse
+
+writes ``verdicts.md`` (each verdict computed from the numbers: does plain NS GAN fail, does the best entry
+beat PacGAN4's grid row on all three numbers, which tricks helped, did nothing or hurt against NS GAN by
+non-overlapping 95 % CIs) and ``samples.png`` (2,500 points of seed 0's G_ema per entry).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+from gan_zoo.paper_tables.base import PaperRow, PaperTable, PaperValue
+
+PAPER = "Lin et al., PacGAN: The power of two samples in generative adversarial networks, NeurIPS 2018"
+PROTOCOL = ("2,500 samples; high quality = within 3 std of the nearest mode; a mode is recovered by one high-quality "
+            "sample; reverse KL of the high-quality mode histogram to uniform; 400 epochs of 100k points")
+METRICS = ("modes", "hq", "kl")
+
+
+def _v(modes: str, hq: str, kl: str) -> dict[str, PaperValue]:
+    return {"modes": PaperValue(modes), "hq": PaperValue(hq), "kl": PaperValue(kl)}
+
+
+def _rows(values: dict[str, tuple[str, str, str, str]]) -> tuple[PaperRow, ...]:
+    labels = {"gan": "GAN", "ali": "ALI", "pacgan2": "PacGAN2", "pacgan3": "PacGAN3", "pacgan4": "PacGAN4"}
+    return tuple(PaperRow(row, labels[row], labels[row], _v(*v[:3]), note=v[3]) for row, v in values.items())
+
+
+ZOO_RING = PaperTable(
+    name="zoo_ring", paper=PAPER, table="Table 1 (ring)",
+    title="2-D ring of 8 Gaussians (radius 1, std 0.01): modes /8, % high quality, reverse KL",
+    protocol=PROTOCOL, metrics=METRICS,
+    rows=_rows({"gan": ("6.3", "98.2", "0.45", "±0.5 / ±0.2 / ±0.09 s.e."),
+                "ali": ("6.6", "97.6", "0.36", "±0.3 / ±0.4 / ±0.04"),
+                "pacgan2": ("7.9", "95.6", "0.07", "±0.1 / ±2.0 / ±0.03"),
+                "pacgan3": ("7.8", "97.7", "0.10", "±0.1 / ±0.3 / ±0.02"),
+                "pacgan4": ("7.8", "95.9", "0.07", "±0.1 / ±1.4 / ±0.02")}),
+)
+ZOO_GRID = PaperTable(
+    name="zoo_grid", paper=PAPER, table="Table 1 (grid)",
+    title="2-D grid of 25 Gaussians ({-4..4}^2 step 2, std 0.05): modes /25, % high quality, reverse KL",
+    protocol=PROTOCOL, metrics=METRICS,
+    rows=_rows({"gan": ("17.3", "94.8", "0.70", "±0.8 / ±0.7 / ±0.07 s.e."),
+                "ali": ("24.1", "95.7", "0.14", "±0.4 / ±0.6 / ±0.03"),
+                "pacgan2": ("23.8", "91.3", "0.13", "±0.7 / ±0.8 / ±0.04"),
+                "pacgan3": ("24.6", "94.2", "0.06", "±0.4 / ±0.4 / ±0.02"),
+                "pacgan4": ("24.8", "93.6", "0.04", "±0.2 / ±0.6 / ±0.01")}),
+)
+TABLES = (ZOO_RING, ZOO_GRID)
+MODES = {"zoo_ring": 8, "zoo_grid": 25}
+
+
+# ---- verdicts ---------------------------------------------------------------------------------------------
+def entry_stats(runs) -> dict[str, dict[str, tuple[float, float | None, int]]]:
+    """row -> metric -> (mean, 95 % CI half-width, n) over the finished seeds."""
+    from gan_zoo.report import mean_ci, metric_series
+
+    out: dict[str, dict] = {}
+    for run in runs:
+        if run.state != "finished":
+            continue
+        for m in METRICS:
+            series = metric_series(run, m)
+            if series:
+                out.setdefault(run.row, {}).setdefault(m, []).append(series[-1]["value"])
+    return {row: {m: (*mean_ci(v), len(v)) for m, v in ms.items()} for row, ms in out.items()}
+
+
+def _fmt(stat) -> str:
+    mean, half, n = stat
+    return f"{mean:.3g}" + (f" ± {half:.2g}" if half else "") + f" (n={n})"
+
+
+def effect(base, entry, better_high: bool) -> str:
+    """helped / hurt when the 95 % CIs do not overlap (one seed: any difference), else did nothing."""
+    (mb, hb, _), (me, he, _) = base, entry
+    gap = (hb or 0.0) + (he or 0.0)
+    diff = (me - mb) if better_high else (mb - me)
+    tag = "" if hb and he else " (no CI: one seed)"
+    if abs(me - mb) <= gap or me == mb:
+        return "did nothing" + tag
+    return ("helped" if diff > 0 else "hurt") + tag
+
+
+def verdicts(by_table: dict[str, dict]) -> list[str]:
+    lines = []
+    for name, stats in by_table.items():
+        k = MODES[name]
+        gan = stats.get("gan", {}).get("modes")
+        if gan:
+            fails = gan[0] < k
+            lines.append(f"- {name}: plain NS GAN (PacGAN's networks) recovers {_fmt(gan)} of {k} modes: "
+                         f"{'reproduces the failure (mean < ' + str(k) + ')' if fails else 'does NOT fail'}.")
+        for row, s in stats.items():
+            if row == "gan" or "gan" not in stats or not all(m in s for m in METRICS):
+                continue
+            parts = [f"{m} {effect(stats['gan'][m], s[m], m != 'kl')} ({_fmt(stats['gan'][m])} -> {_fmt(s[m])})"
+                     for m in METRICS]
+            lines.append(f"- {name}: {row} vs NS GAN: " + "; ".join(parts))
+    grid = by_table.get("zoo_grid", {})
+    target = {m: ZOO_GRID.value("pacgan4", m).value for m in METRICS}
+    best = None
+    for row, s in grid.items():
+        if all(m in s for m in METRICS):
+            wins = (s["modes"][0] > target["modes"], s["hq"][0] > target["hq"], s["kl"][0] < target["kl"])
+            score = (sum(wins), s["modes"][0], s["hq"][0], -s["kl"][0])
+            if best is None or score > best[0]:
+                best = (score, row, wins, s)
+    if best:
+        _, row, wins, s = best
+        lines.append(f"- zoo_grid: best entry {row}: modes {_fmt(s['modes'])}, HQ {_fmt(s['hq'])} %, KL "
+                     f"{_fmt(s['kl'])} vs PacGAN4 24.8 / 93.6 % / 0.04: beats it on {sum(wins)} of 3 "
+                     f"({'all three' if all(wins) else 'NOT all three'}).")
+    return lines
+
+
+def sample_figure(runs, path: Path, n: int = 2500) -> None:
+    """One panel of ``n`` points of G_ema per (table, row), from the lowest finished seed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import torch
+
+    from gan_zoo.checkpoint import load_run
+
+    chosen: dict[tuple[str, str], object] = {}
+    for run in sorted((r for r in runs if r.state == "finished"), key=lambda r: (int(r.seed or 0), str(r.path))):
+        chosen.setdefault((str(run.table), str(run.row)), run)
+    if not chosen:
+        return
+    keys = sorted(chosen)
+    fig, axes = plt.subplots(1, len(keys), figsize=(3 * len(keys), 3.2), squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        handle = load_run(chosen[key].path)
+        with torch.no_grad():
+            z = torch.randn(n, handle.G_ema.z_dim, generator=torch.Generator().manual_seed(0))
+            x = handle.G_ema.eval()(z).numpy()
+        ax.scatter(x[:, 0], x[:, 1], s=1, alpha=0.4)
+        lim = 1.5 if key[0] == "zoo_ring" else 5.5
+        ax.set_xlim(-lim, lim), ax.set_ylim(-lim, lim), ax.set_aspect("equal")
+        ax.set_title(f"{key[0][4:]} {key[1]} (seed {chosen[key].seed})", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from gan_zoo.errors import GanZooError
+    from gan_zoo.report import collect
+
+    parser = argparse.ArgumentParser(prog="python -m gan_zoo.paper_tables.zoo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs_root", type=Path)
+    parser.add_argument("--out", type=Path, default=Path("reports/mode_collapse"))
+    args = parser.parse_args(argv)
+
+    def warn(message: str) -> None:
+        print(f"warning: {message}", file=sys.stderr)
+
+    try:
+        by_table, all_runs = {}, []
+        for table in ("zoo_ring", "zoo_grid"):
+            runs, _, _ = collect(args.runs_root, table, ",".join(METRICS), warn)
+            by_table[table] = entry_stats(runs)
+            all_runs += runs
+    except GanZooError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    args.out.mkdir(parents=True, exist_ok=True)
+    seeds = {t: sorted({str(r.seed) for r in all_runs if r.table == t and r.state == "finished"}) for t in by_table}
+    clocks = [float(r.status["wall_clock_s"]) for r in all_runs if r.state == "finished" and "wall_clock_s" in r.status]
+    text = ["# Mode-collapse benchmark: verdicts (computed from the numbers)", "",
+            *(f"- {t}: finished seeds {', '.join(s) or 'none'}" for t, s in seeds.items()),
+            f"- run time per seed: mean {statistics.fmean(clocks):.0f} s over {len(clocks)} runs" if clocks else "",
+            "", *verdicts(by_table), ""]
+    (args.out / "verdicts.md").write_text("\n".join(text))
+    sample_figure(all_runs, args.out / "samples.png")
+    print("\n".join(text))
+    print(f"wrote {args.out / 'verdicts.md'} and {args.out / 'samples.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

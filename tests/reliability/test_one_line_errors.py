@@ -78,7 +78,7 @@ def test_messages_are_one_line_with_exit_2(tmp_path, trained):
     home = tmp_path / "home"
     home.mkdir()
     cases = {  # name: (argv, env, what the line must say)
-        "missing option": (["train", *CLI, "dataset=nope"], {}, "dataset=nope: no such config in conf/dataset/"),
+        "missing option": (["train", *CLI, "dataset=nope"], {}, "dataset=nope: Could not find 'dataset/nope' in conf/"),
         "override typo": ([*train, "total_kimgg=1"], {}, "unknown key total_kimgg: did you mean total_kimg?"),
         "added typo": ([*train, "+total_kimgg=1"], {}, "did you mean total_kimg?"),
         "nested typo": ([*train, "callbacks.checkpoint.every_kimgg=3"], {},

@@ -131,7 +131,12 @@ def load_run(path: str | Path, device: str | torch.device = "cpu") -> RunHandle:
     G = generator_transforms(cfg).transform_generator(instantiate(cfg.model.generator))  # e.g. spectral norm
     prefix = "G_ema."
     state = {k[len(prefix):]: v for k, v in ckpt["state_dict"].items() if k.startswith(prefix)}
-    G.load_state_dict(state)
+    try:
+        G.load_state_dict(state)
+    except RuntimeError as exc:  # keys or shapes of another model than the checkpoint's own config builds
+        first = " ".join(str(exc).split())[:200]
+        raise GanZooError(f"{ckpt_path}: its G_ema does not match the generator of its own config ({first}); "
+                          "the file was edited or written by another gan_zoo version") from None
     G.eval().requires_grad_(False).to(device)
     kimg = float(ckpt.get("gan_zoo", {}).get("kimg", 0.0))
     return RunHandle(cfg, G, ckpt_path.parent.parent, ckpt_path, kimg)

@@ -122,12 +122,23 @@ def _hydra_message(exc: BaseException) -> str | None:
         missing = re.search(r"Could not find '([^']+)'", text)
         options = re.search(r"Available options in '([^']+)':\n((?:\t.*\n?)*)", text)
         if missing and options:
+            from gan_zoo.paths import CONF_DIR
+
             name, group = missing.group(1), options.group(1)
-            choices = [c.strip() for c in options.group(2).splitlines() if c.strip()]
             option = name[len(group) + 1:] if name.startswith(group + "/") else name
-            near = difflib.get_close_matches(option, choices, n=1, cutoff=0.5)
+            folder = Path(name).parent  # model/r3gan for model/r3gan/huge: list that folder, not conf/model
+            where = CONF_DIR / folder
+            if where.is_dir():
+                choices = sorted(p.stem if p.suffix == ".yaml" else f"{p.name}/..." for p in where.iterdir()
+                                 if p.suffix == ".yaml" or p.is_dir())
+                prefix = str(folder.relative_to(group)) + "/" if folder != Path(group) else ""
+                choices = [prefix + c for c in choices]
+            else:
+                choices = [c.strip() for c in options.group(2).splitlines() if c.strip()]
+            near = difflib.get_close_matches(option, choices, n=1, cutoff=0.75)
             hint = f"did you mean {group}={near[0]}? " if near else ""
-            return f"{group}={option}: no such config in conf/{group}/; {hint}available: {', '.join(choices)}"
+            return (f"{group}={option}: Could not find '{name}' in conf/; {hint}available in conf/{folder}/: "
+                    f"{', '.join(choices)}")
         return _flat(text.split("Config search path")[0])
     if isinstance(exc, ConfigCompositionException):
         override = re.search(r"Could not override '([^']+)'", text)

@@ -68,10 +68,17 @@ def test_messages_are_one_line_with_exit_2(tmp_path, trained):
     mismatched = tmp_path / "mismatched"
     shutil.copytree(trained, mismatched)
     config_before = (mismatched / "config.yaml").read_bytes()
+    foreign = tmp_path / "foreign"
+    shutil.copytree(trained, foreign)
+    foreign_ckpt = foreign / "checkpoints" / "last.ckpt"
+    state = torch.load(foreign_ckpt, weights_only=False)
+    key = next(k for k in state["state_dict"] if k.startswith("G_ema.") and k.endswith("weight"))
+    state["state_dict"][key] = torch.zeros(3, 3)  # another model's weights
+    torch.save(state, foreign_ckpt)
     home = tmp_path / "home"
     home.mkdir()
     cases = {  # name: (argv, env, what the line must say)
-        "missing option": (["train", *CLI, "dataset=nope"], {}, "dataset=nope: no such config in conf/dataset/"),
+        "missing option": (["train", *CLI, "dataset=nope"], {}, "dataset=nope: Could not find 'dataset/nope' in conf/"),
         "override typo": ([*train, "total_kimgg=1"], {}, "unknown key total_kimgg: did you mean total_kimg?"),
         "added typo": ([*train, "+total_kimgg=1"], {}, "did you mean total_kimg?"),
         "nested typo": ([*train, "callbacks.checkpoint.every_kimgg=3"], {},
@@ -86,6 +93,7 @@ def test_messages_are_one_line_with_exit_2(tmp_path, trained):
         "missing resume": (["train", f"resume={tmp_path / 'nowhere'}"], {}, "no checkpoint at"),
         "truncated resume": (["train", f"resume={truncated}"], {}, f"{ckpt} is not a readable gan_zoo checkpoint"),
         "truncated eval": (["eval", str(truncated)], {}, f"{ckpt} is not a readable gan_zoo checkpoint"),
+        "mismatched eval": (["eval", str(foreign)], {}, f"{foreign_ckpt}: its G_ema does not match"),
         "broken config.yaml": (["train", f"resume={broken}"], {}, f"{broken / 'config.yaml'} is unreadable"),
         "resume key of the run": (["train", f"resume={mismatched}", "model.generator.width=64"], {},
                                   "write +model.generator.width=64"),

@@ -4,7 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: install demo train test test-all lint bench sweep-roadmap sweep-loss-ablation sweep-biggan-ablation sweep-mode-collapse reproduce-table \
+.PHONY: install demo train test test-all lint bench bench-r3gan bench-gpu sweep-roadmap sweep-loss-ablation sweep-biggan-ablation \
+  sweep-toy2d-ablation sweep-dirac sweep-mode-collapse reproduce-table \
 	clean
 
 install: $(VENV)/.installed
@@ -39,6 +40,20 @@ bench: install
 	$(PY) benchmarks/bench_loader.py
 	test ! -f benchmarks/bench_metrics.py || $(PY) benchmarks/bench_metrics.py
 	$(PY) benchmarks/bench_budgets.py
+	$(MAKE) bench-r3gan
+
+# gan_zoo's R3GAN D+G step vs the official brownvc/R3GAN code, side by side (issue 10; docs/speed.md):
+# R3GAN_SRC=/path/to/extracted/R3GAN make bench-r3gan [BENCH_ARGS="--batch 4"]. Without R3GAN_SRC gan_zoo is
+# timed alone. Passive OpenMP waiting: on a shared CPU, spinning threads waste the cores other jobs need.
+BENCH_ARGS ?=
+bench-r3gan: install
+	OMP_WAIT_POLICY=PASSIVE $(PY) benchmarks/bench_r3gan.py $(BENCH_ARGS)
+	OMP_WAIT_POLICY=PASSIVE $(PY) benchmarks/bench_overhead.py --preset tiny8
+
+# CUDA: config E CIFAR-10 at batch 512, bf16 stages, channels_last x compile, official beside it with R3GAN_SRC
+# (< 8 min); on a machine without CUDA it runs its CPU smoke mode.
+bench-gpu: install
+	$(PY) benchmarks/bench_gpu.py $(BENCH_ARGS)
 
 # The R3GAN roadmap (8 rows x 3 seeds) and the StackedMNIST loss ablation at the CPU budget; a re-launch
 # skips finished runs and resumes unfinished ones. Two processes per sweep use both cores.
@@ -68,7 +83,24 @@ sweep-biggan-ablation: install
 	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=biggan_ablation trainer.enable_progress_bar=false $(ARGS) \
 	  experiment=$(BG)/r2_batch16,$(BG)/r5_width,$(BG)/r7_skipz,$(BG)/ndis1; wait
 
-# The paper's tables rebuilt from your finished runs (see README: sweeps).
+# R3GAN Table 1's loss rows (+ unregularised RpGAN and GAN) on the 2-D ring and grid, 10 seeds (PacGAN protocol):
+# seeds outermost so a partial sweep has every row; ring and grid side by side, one thread each, niced.
+T2 := toy2d_ablation
+T2_ROWS = $(T2)/$(1)/rpgan_r1_r2,$(T2)/$(1)/gan_r1_r2,$(T2)/$(1)/rpgan_r1,$(T2)/$(1)/gan_r1,$(T2)/$(1)/rpgan,$(T2)/$(1)/gan
+# GRID_ARGS shortens the grid (e.g. GRID_ARGS="total_kimg=300 schedule.burnin_kimg=300": 1/3 of the recipe, the
+# budget the shared 2-core machine allowed; those runs get their own directories and the report's scale says so).
+T2_SEEDS ?= 0 1 2 3 4 5 6 7 8 9
+GRID_ARGS ?=
+sweep-toy2d-ablation: install
+	for data in ring grid; do ( extra=$$( [ $$data = grid ] && echo "$(GRID_ARGS)" ); for s in $(T2_SEEDS); do \
+	  OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train -m +sweep=toy2d_loss_ablation \
+	  experiment=$(call T2_ROWS,$$data) seed=$$s $$extra $(ARGS) || exit 1; done ) & done; wait
+
+# The Dirac-GAN: loss x penalty x gamma through the training step, plain SGD and Adam (sweeps/dirac.yaml; minutes).
+sweep-dirac: install
+	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=dirac optimizer=sgd ++lr=0.2 $(ARGS)
+	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=dirac optimizer=adam ++lr=0.02 $(ARGS)
+
 # The 2-D mode-collapse benchmark (sweeps/mode_collapse.yaml): ring and grid side by side, one thread each,
 # niced; seeds are the outer loop, a re-launch skips finished runs.
 MC := mode_collapse
@@ -78,12 +110,19 @@ sweep-mode-collapse: install
 	OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train -m +sweep=mode_collapse trainer.enable_progress_bar=false $(ARGS) \
 	  experiment=$(MC)/grid/gan,$(MC)/grid/pacgan4,$(MC)/grid/minibatch_discrimination,$(MC)/grid/rpgan_r1r2_pack4; wait
 
+# The paper's tables rebuilt from your finished runs (see README: sweeps), each with its scale in the caption, the
+# verdict on every claim it tests ("consistent with the paper" / "not reproduced at this scale", computed from
+# the numbers) and one self-contained HTML page per study (reports/*/*.html); the Dirac-GAN study runs here.
 reproduce-table: install
 	$(PY) -m gan_zoo.report runs/sweeps/roadmap --table r3gan_roadmap --budget cpu_mini --out reports/roadmap
 	$(PY) -m gan_zoo.report runs/sweeps/stackedmnist_loss_ablation --table r3gan_loss_ablation --metric modes,kl \
 	  --budget $(ABLATION_BUDGET) --out reports/loss_ablation/$(ABLATION_BUDGET)
 	test ! -d runs/sweeps/biggan_ablation || $(PY) -m gan_zoo.report runs/sweeps/biggan_ablation --table biggan_table1 \
 	  --metric fd,modes --budget cpu_biggan_ablation --out reports/biggan_ablation
+	$(PY) -m gan_zoo.report.dirac --out reports/dirac
+	for data in ring grid; do test ! -d runs/sweeps/toy2d_loss_ablation/toy2d_ablation/$$data || \
+	  $(PY) -m gan_zoo.report runs/sweeps/toy2d_loss_ablation/toy2d_ablation/$$data --table r3gan_toy2d_ablation_$$data \
+	  --metric modes,hq,kl --out reports/toy2d_ablation/$$data || exit 1; done
 	test ! -d runs/sweeps/mode_collapse || for t in zoo_ring zoo_grid; do $(PY) -m gan_zoo.report runs/sweeps/mode_collapse \
 	  --table $$t --metric modes,hq,kl --out reports/mode_collapse || exit 1; done
 	test ! -d runs/sweeps/mode_collapse || $(PY) -m gan_zoo.paper_tables.zoo runs/sweeps/mode_collapse --out reports/mode_collapse

@@ -24,7 +24,7 @@ def test_run_directory_contract_and_wandb_offline(tmp_path, monkeypatch):
     assert status["state"] == "finished" and status["kimg"] == pytest.approx(1.008)
     assert status["g_params"] == sum(p.numel() for p in load_run(run).G_ema.parameters())
     assert (run / "config.yaml").is_file() and (run / "checkpoints" / "last.ckpt").is_file()
-    assert (run / "checkpoints" / "snapshot-000001.ckpt").is_file()
+    assert (run / "checkpoints" / "snapshot-000000512.ckpt").is_file()
     assert not list(run.rglob(".*.tmp")), "no temporary checkpoint may be left behind"
     grids = sorted(p.name for p in (run / "samples").glob("grid-*.png"))
     assert grids == ["grid-000000000.png", "grid-000000512.png", "grid-000001008.png"]  # start, 0.5 kimg, end

@@ -89,7 +89,7 @@ def test_tensorboard_logs_the_sample_grids_as_images(tmp_path):
     acc.Reload()
     assert "samples" in acc.Tags()["images"]
     images = acc.Images("samples")
-    assert [im.step for im in images] == [0, 4]  # at the start and after 2 iterations (2 optimizer steps each)
+    assert [im.step for im in images] == [0, 16]  # at images shown to D (kimg x 1000): start, 2 iterations of 8
     png = read_png(next((run / "samples").glob("grid-000000016.png")))
     assert (images[-1].height, images[-1].width) == tuple(png.shape[1:])
     logged = decode_png(torch.frombuffer(bytearray(images[-1].encoded_image_string), dtype=torch.uint8))

@@ -8,14 +8,21 @@ cannot train on 2-D points). Schedules, regularizers and augmentations check the
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from typing import Any
 
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
+from gan_zoo.compat import check_objectives
 from gan_zoo.errors import ConfigError, GanZooError
+from gan_zoo.paths import CONF_DIR
+
+# top-level keys read although no config group sets them (gan-zoo-report reads table.*)
+KNOWN_TOP_LEVEL = ("table",)
+ZERO_ALLOWED = ("num_workers", "num_sanity_val_steps", "num_nodes")  # num_* keys where 0 means "none"
 
 
 def _number(cfg: DictConfig, key: str) -> float:
@@ -25,7 +32,68 @@ def _number(cfg: DictConfig, key: str) -> float:
     return value
 
 
+def check_unknown_keys(cfg: DictConfig, overrides: list[str]) -> None:
+    """A ``+key=value`` that adds a top-level key nothing reads (``+total_kimgg=1``) fails with the nearest known
+    key; config groups (``+sweep=...``) and ``table`` (read by gan-zoo-report) are known."""
+    added = {o.lstrip("+").split("=", 1)[0].split(".")[0] for o in overrides if o.startswith("+")}
+    known = {*KNOWN_TOP_LEVEL, *(p.name for p in CONF_DIR.iterdir() if p.is_dir())}
+    known |= {str(k) for k in OmegaConf.load(CONF_DIR / "train.yaml") if k != "defaults"}
+    known |= {str(k) for k in cfg if k not in added}  # e.g. what an experiment adds
+    for override in overrides:
+        if not override.startswith("+"):
+            continue
+        key = override.lstrip("+").split("=", 1)[0]
+        top = key.split(".")[0]
+        if top not in known:
+            near = difflib.get_close_matches(top, sorted(known), n=1, cutoff=0.6)
+            hint = f"did you mean {near[0]}{key[len(top):]}?" if near else "see the keys with `gan-zoo-train --cfg job`"
+            raise ConfigError(f"unknown key {key} (from {override}): {hint}")
+
+
+def _walk(node: DictConfig, prefix: str = ""):
+    for key in node:
+        if not prefix and key == "hydra":  # Hydra's own node (composed with return_hydra_config) is not ours
+            continue
+        value = node._get_node(key)
+        full = f"{prefix}{key}"
+        if value is None or value._is_missing():  # "???" is checked where it is used, not read here
+            continue
+        if isinstance(value, DictConfig):
+            yield from _walk(value, full + ".")
+        else:
+            yield full, str(key), node[key]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_values(cfg: DictConfig) -> None:
+    """Counts, seeds and lengths anywhere in the config, by the name of their key: ``num_*`` (images, points,
+    samples) are integers >= 1, ``seed`` an integer >= 0, ``*_kimg`` a number >= 0 (null: unset)."""
+    for full, key, value in _walk(cfg):
+        if value is None or key.startswith("_"):
+            continue
+        if key.startswith("num_") and key not in ZERO_ALLOWED:
+            if not _is_int(value) or value < 1:
+                raise ConfigError(f"{full} must be a positive integer (got {value!r})")
+        elif key == "seed":
+            if not _is_int(value) or value < 0:
+                raise ConfigError(f"{full} must be an integer >= 0 (got {value!r})")
+        elif key.endswith("_kimg") and key != "total_kimg":  # total_kimg: validate() says > 0
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ConfigError(f"{full} must be a number >= 0 (got {value!r}): thousands of real images")
+    accelerator = str(cfg.trainer.get("accelerator", "cpu"))
+    if accelerator in ("gpu", "cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(f"trainer.accelerator={accelerator} but no CUDA GPU is visible here: use trainer=cpu "
+                              "(or run on a GPU node)")
+
+
 def validate(cfg: DictConfig) -> None:
+    check_values(cfg)
     batch = _number(cfg, "batch_size")
     if batch <= 0 or int(batch) != batch:
         raise ConfigError(f"batch_size must be a positive integer (got {batch})")
@@ -106,6 +174,7 @@ def check_composition(cfg: DictConfig, dataset, G, D) -> None:
         raise ConfigError(f"model.c_dim={c_dim} but the dataset has {classes} classes: set model.c_dim={classes}")
     if getattr(D, "c_dim", c_dim) != c_dim:
         raise ConfigError(f"model.generator c_dim={c_dim} but model.discriminator c_dim={D.c_dim}: they must agree")
+    check_objectives(cfg, D)  # losses x penalties x constraints x D (gan_zoo.compat)
 
 
 def build(node: DictConfig, key: str, **kwargs: Any) -> Any:

@@ -22,6 +22,11 @@ what an uninterrupted one would: z from one stream of (seed, iteration) shared b
 of W keeps rows r, r + W, ... of the global batch (as the sampler deals out real images), so a run on W
 devices pairs the same z with the same real images as one device would; augmentation from (seed, rank,
 iteration).
+Lazy regularisation (``lazy_reg_steps=true``, StyleGAN2's official dynamics; Karras et al. CVPR 2020, Sec. 3.1,
+as stylegan2-ada's training loop applies it): a penalty of ``interval`` k > 1 is not added to the main loss but
+takes its own optimizer step (phases Dmain/Dreg, Gmain/Greg) on ``k *`` its terms every k-th step, and that
+side's Adam runs with lr x k/(k+1) and betas ** (k/(k+1)), so that k main steps plus one regularisation step
+move the weights as k steps would. Off (the default), a due penalty is added to that step's loss, x k.
 Non-finite losses raise :class:`~gan_zoo.errors.DivergenceError` before any optimizer step is taken with them.
 
 Variants (tricks and the regularizer group's constraints and transforms) act only through the named extension
@@ -74,12 +79,13 @@ class AdversarialModule(pl.LightningModule):
         ema_decay: float | None = None,
         ema_start_kimg: float = 0.0,
         accumulate: int = 1,
+        lazy_reg_steps: bool = False,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False
         self.regularizers = nn.ModuleDict(regularizers)
         self.tricks = nn.ModuleDict(tricks or {})
-        self.hooks = Hooks({**regularizers, **(tricks or {})})
+        self.hooks = Hooks({"loss": loss, **regularizers, **(tricks or {})})  # a loss may log (label flips)
         self.G = self.hooks.transform_generator(generator)
         self.D = self.hooks.transform_discriminator(discriminator)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
@@ -95,6 +101,7 @@ class AdversarialModule(pl.LightningModule):
         self.cfg = cfg
         self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.ema_start_kimg, self.accumulate = float(ema_start_kimg), int(accumulate)
+        self.lazy_reg_steps = bool(lazy_reg_steps)
         self.iteration = 0
         self.last_values: dict[str, float] = {}
         if self.channels_last:
@@ -133,10 +140,27 @@ class AdversarialModule(pl.LightningModule):
         z = torch.randn(n * world, self.G.z_dim, generator=self._z_gen)
         return z[rank::world].to(self.device)
 
-    def _due(self, side: str, step: int) -> list[tuple[str, nn.Module]]:
-        """The penalties of ``side`` due at ``step`` (regularizer entries without a side only act via hooks)."""
-        return [(n, r) for n, r in self.regularizers.items()
-                if getattr(r, "side", None) == side and step % r.interval == 0]
+    def _due(self, side: str, step: int, part: str = "all") -> list[tuple[str, nn.Module]]:
+        """The penalties of ``side`` due at ``step`` (regularizer entries without a side only act via hooks);
+        with ``lazy_reg_steps``, ``part`` "main" keeps the every-step ones and "reg" the lazy ones."""
+        due = [(n, r) for n, r in self.regularizers.items()
+               if getattr(r, "side", None) == side and step % r.interval == 0]
+        if part == "all":
+            return due
+        return [(n, r) for n, r in due if (r.interval > 1) == (part == "reg")]
+
+    def reg_ratio(self, side: str) -> float:
+        """stylegan2-ada's ``mb_ratio`` k/(k+1) of a side with lazy regularisation steps of interval k (else 1)."""
+        ks = {r.interval for r in self.regularizers.values() if getattr(r, "side", None) == side and r.interval > 1}
+        if not self.lazy_reg_steps or not ks:
+            return 1.0
+        if len(ks) > 1:
+            from gan_zoo.errors import ConfigError
+
+            raise ConfigError(f"lazy_reg_steps: the {side}-side penalties have intervals {sorted(ks)}; one "
+                              "regularisation step per side needs one interval (as stylegan2-ada's reg_interval)")
+        k = ks.pop()
+        return k / (k + 1)
 
     def _ctx(self, gen: torch.Generator, phase: str, step: int) -> StepContext:
         return StepContext(gen=gen, kimg=self.kimg, iteration=self.iteration, phase=phase, step=step)
@@ -159,15 +183,19 @@ class AdversarialModule(pl.LightningModule):
         lr = self.schedules("lr", 0.0)
         opt_g = self.optimizer_factory(self.G.parameters(), lr=lr * self.g_lr_mult)
         opt_d = self.optimizer_factory(self.D.parameters(), lr=lr * self.d_lr_mult)
+        self._beta1 = {side: opt.param_groups[0].get("betas", (None,))[0]  # before any k/(k+1) rescaling
+                       for side, opt in (("G", opt_g), ("D", opt_d))}
         return [opt_g, opt_d]
 
     def _apply_schedules(self, values: dict[str, float]) -> None:
         opt_g, opt_d = self.optimizers()
-        for opt, mult in ((opt_g, self.g_lr_mult), (opt_d, self.d_lr_mult)):
+        for side, opt, mult in (("G", opt_g, self.g_lr_mult), ("D", opt_d, self.d_lr_mult)):
+            ratio = self.reg_ratio(side)
             for group in opt.optimizer.param_groups:
-                group["lr"] = values["lr"] * mult
+                group["lr"] = values["lr"] * mult * ratio
                 if "betas" in group:
-                    group["betas"] = (group["betas"][0], values["beta2"])
+                    beta1 = self._beta1[side] if ratio != 1.0 else group["betas"][0]
+                    group["betas"] = (beta1**ratio, values["beta2"] ** ratio)
         self.augment.p = values["aug_p"]
 
     def _sync_grads(self, net: nn.Module) -> None:
@@ -188,9 +216,12 @@ class AdversarialModule(pl.LightningModule):
 
     def _check_finite(self, name: str, value: torch.Tensor) -> None:
         if not torch.isfinite(value).all():
+            last = self.run_dir / "checkpoints" / "last.ckpt"
+            where = (f"the last good checkpoint is {last}" if last.is_file()
+                     else "no checkpoint was written before it, start again")  # none to name before the first
             raise DivergenceError(
                 f"{name} became {value.item()} at kimg {self.kimg:.2f} (iteration {self.iteration}); "
-                f"the last good checkpoint is {self.run_dir / 'checkpoints' / 'last.ckpt'}: lower the lr or raise gamma"
+                f"{where}: lower the lr or raise gamma"
             )
 
     def _micro_batches(self, real: torch.Tensor, c):
@@ -218,9 +249,15 @@ class AdversarialModule(pl.LightningModule):
         return {k: torch.stack([p[k] for p in parts]).mean() for k in parts[0]}
 
     def _d_step(self, real: torch.Tensor, c, gen: torch.Generator, gamma: float, step: int) -> dict:
-        return self._accumulated("D", lambda r, c_k: self._d_loss(r, c_k, gen, gamma, step), real, c)
+        if not self.lazy_reg_steps:
+            return self._accumulated("D", lambda r, c_k: self._d_loss(r, c_k, gen, gamma, step), real, c)
+        logs = self._accumulated("D", lambda r, c_k: self._d_loss(r, c_k, gen, gamma, step, "main"), real, c)
+        if self._due("D", step, "reg"):  # stylegan2-ada's Dreg phase: the lazy penalties alone, own step
+            reg = self._accumulated("D", lambda r, c_k: self._d_loss(r, c_k, gen, gamma, step, "reg"), real, c)
+            logs.update({k: v for k, v in reg.items() if k.startswith("reg/")})
+        return logs
 
-    def _d_loss(self, real: torch.Tensor, c, gen: torch.Generator, gamma: float, step: int):
+    def _d_loss(self, real: torch.Tensor, c, gen: torch.Generator, gamma: float, step: int, part: str = "all"):
         ctx = self._ctx(gen, "D", step)
         see, discriminate = self._discriminator(gen, ctx)
         self.G.requires_grad_(False)
@@ -229,7 +266,7 @@ class AdversarialModule(pl.LightningModule):
         with torch.no_grad():
             fake = self.G(z, c)
         fake, fake_c = self.hooks.d_fakes(fake.detach(), c, ctx)
-        due = self._due("D", step)
+        due = self._due("D", step, part)
         real = real.detach().requires_grad_(any(r.needs_real_grad for _, r in due))
         fake = fake.detach().requires_grad_(any(r.needs_fake_grad for _, r in due))
         real_logits, real_h = discriminate(real, c)
@@ -240,18 +277,22 @@ class AdversarialModule(pl.LightningModule):
                              loss=self.loss, z=z)
         terms = {k: v * r.interval for _, r in due for k, v in r(inputs).items()}
         extra = self.hooks.d_terms(inputs)
-        total = adv + sum(terms.values()) + sum(extra.values())
+        total = (adv + sum(extra.values()) if part != "reg" else 0.0) + sum(terms.values())
         self._check_finite("D loss", total)
         return total, {"loss/d": adv.detach(), **{f"reg/{k}": v.detach() for k, v in terms.items()},
                        **{f"trick/{k}": v.detach() for k, v in extra.items()},
                        "logits/real": real_logits.detach().mean(), "logits/fake": fake_logits.detach().mean()}
 
     def _g_step(self, real: torch.Tensor, c, gen: torch.Generator) -> dict:
-        logs = self._accumulated("G", lambda r, c_k: self._g_loss(r, c_k, gen), real, c)
+        part = "main" if self.lazy_reg_steps else "all"
+        logs = self._accumulated("G", lambda r, c_k: self._g_loss(r, c_k, gen, part), real, c)
+        if self.lazy_reg_steps and self._due("G", self.iteration, "reg"):  # the Greg phase
+            reg = self._accumulated("G", lambda r, c_k: self._g_loss(r, c_k, gen, "reg"), real, c)
+            logs.update({k: v for k, v in reg.items() if k.startswith("reg/")})
         self.D.requires_grad_(True)
         return logs
 
-    def _g_loss(self, real: torch.Tensor, c, gen: torch.Generator):
+    def _g_loss(self, real: torch.Tensor, c, gen: torch.Generator, part: str = "all"):
         ctx = self._ctx(gen, "G", self.iteration)
         see, discriminate = self._discriminator(gen, ctx)
         self.G.requires_grad_(True)
@@ -268,8 +309,9 @@ class AdversarialModule(pl.LightningModule):
                              loss=self.loss)
         objective = self.hooks.g_objective(inputs, {"adv": self.loss.g(fake_logits, real_logits, gen=gen)})
         adv = objective.pop("adv", None)
-        terms = {k: v * r.interval for _, r in self._due("G", self.iteration) for k, v in r(inputs).items()}
-        total = sum(objective.values()) + sum(terms.values()) + (adv if adv is not None else 0.0)
+        terms = {k: v * r.interval for _, r in self._due("G", self.iteration, part) for k, v in r(inputs).items()}
+        total = sum(terms.values()) + (
+            sum(objective.values()) + (adv if adv is not None else 0.0) if part != "reg" else 0.0)
         self._check_finite("G loss", total)
         logs = {**{f"reg/{k}": v.detach() for k, v in terms.items()},
                 **{f"trick/{k}": v.detach() for k, v in objective.items()}}

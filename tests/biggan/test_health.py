@@ -112,7 +112,7 @@ def test_explosion_rolls_back_to_the_last_healthy_snapshot_and_continues(tmp_pat
     (line,) = health_lines(run)
     assert line["metric"] == "health/sigma_jump" and line["value"] > 3 and line["kimg"] == 4.0
     # not the newest snapshot (snapshot-000004, taken after the explosion) but the last one a healthy check saw
-    assert line["action"] == "rollback" and Path(line["to"]).name == "snapshot-000003.ckpt"
+    assert line["action"] == "rollback" and Path(line["to"]).name == "snapshot-000003000.ckpt"
     assert line["to_kimg"] == 3.0 and line["change"] == {"lr_mult": 0.5}
     kimgs = [round(r["kimg"], 3) for r in read_losses(run) if "loss/d" in r]
     assert kimgs[:16] == [0.25 * i for i in range(1, 17)] and kimgs[16:19] == [3.25, 3.5, 3.75]  # replayed

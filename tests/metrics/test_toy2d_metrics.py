@@ -35,10 +35,21 @@ def test_grid_all_modes_exact():
     assert centers.shape == (25, 2) and std == pytest.approx(0.05)
     assert {tuple(c) for c in centers} == {(x, y) for x in range(-4, 5, 2) for y in range(-4, 5, 2)}
     out = toy2d_metrics(np.repeat(centers, 100, axis=0), centers, std)
-    assert out == {"modes": 25.0, "hq": 100.0}
+    assert out == {"modes": 25.0, "hq": 100.0, "kl": pytest.approx(0.0, abs=1e-12)}
     # half of the points shifted by 4 std: still 25 modes, 50 % high quality
     pts = np.repeat(centers, 2, axis=0) + np.tile([[0, 0], [4 * std, 0]], (25, 1))
-    assert toy2d_metrics(pts, centers, std) == {"modes": 25.0, "hq": 50.0}
+    assert toy2d_metrics(pts, centers, std) == {"modes": 25.0, "hq": 50.0, "kl": pytest.approx(0.0, abs=1e-12)}
+
+
+def test_reverse_kl_by_hand():
+    """PacGAN's reverse KL of the nearest-mode histogram: log K - H(q), computed here by hand."""
+    centers, std = Toy2D("ring", num_points=10).centers, 0.01
+    # 3 points at mode 0, 1 at mode 1, none elsewhere: q = (3/4, 1/4, 0, ...)
+    pts = centers[[0, 0, 0, 1]]
+    expected = np.log(8) + 0.75 * np.log(0.75) + 0.25 * np.log(0.25)
+    assert toy2d_metrics(pts, centers, std)["kl"] == pytest.approx(expected, rel=1e-12)
+    # all points at one mode: KL = log 8 (complete collapse)
+    assert toy2d_metrics(centers[[2] * 5], centers, std)["kl"] == pytest.approx(np.log(8), rel=1e-12)
 
 
 def test_bad_inputs():

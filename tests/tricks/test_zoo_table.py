@@ -35,19 +35,3 @@ def test_verdicts_from_numbers():
     lines = verdicts({"zoo_grid": {"gan": s(25.0, 94.0, 0.03)}})
     assert "does NOT fail" in lines[0]
 
-
-def test_reverse_kl_of_the_mode_histogram():
-    import math
-
-    import numpy as np
-
-    from gan_zoo.data.toy2d import Toy2D
-    from gan_zoo.metrics.toy2d import dataset_modes, mode_kl
-
-    centers, std = dataset_modes(Toy2D("ring", num_points=100))
-    assert mode_kl(np.repeat(centers, 10, axis=0), centers, std) == 0.0  # uniform over the 8 modes
-    assert mode_kl(np.repeat(centers[:1], 10, axis=0), centers, std) == math.log(8)  # a point mass
-    half = np.concatenate([np.repeat(centers[:2], [30, 10], axis=0), np.zeros((50, 2))])  # off-mode ones don't count
-    p = np.array([0.75, 0.25])
-    assert math.isclose(mode_kl(half, centers, std), float((p * np.log(8 * p)).sum()))
-    assert mode_kl(np.zeros((5, 2)), centers, std) == math.log(8)  # no high-quality point

@@ -88,6 +88,8 @@ def save_points(points: torch.Tensor, trainer, path: Path) -> torch.Tensor:
     import numpy as np
 
     fig, ax = plt.subplots(figsize=(4, 4), dpi=80)
+    if points.shape[1] == 1:  # 1-D samples (the Dirac-GAN): on the x axis
+        points = torch.cat([points, torch.zeros_like(points)], dim=1)
     data = getattr(trainer, "datamodule", None)
     centers = getattr(getattr(data, "dataset", None), "centers", None)
     if centers is not None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -201,9 +202,13 @@ def extract_generated(
     G, extractor, n: int, batch_size: int, seed: int, start: int = 0, stop: int | None = None, device=None
 ) -> dict[str, torch.Tensor]:
     """Features of generated samples ``start..stop``: G's output -> uint8 (as saved images) -> extractor."""
-    return _concat(
-        [extractor(to_uint8(x)) for x in generated_batches(G, n, batch_size, seed, start, stop, device)]
-    )
+    from gan_zoo.callbacks.progress import track
+
+    stop = n if stop is None else stop
+    what = f"eval: {getattr(extractor, 'tag', '')} features of {stop - start} samples"
+    batches = track(generated_batches(G, n, batch_size, seed, start, stop, device),
+                    math.ceil((stop - start) / batch_size), what)
+    return _concat([extractor(to_uint8(x)) for x in batches])
 
 
 def dataset_images(dataset, indices: np.ndarray) -> torch.Tensor:
@@ -220,12 +225,11 @@ def dataset_images(dataset, indices: np.ndarray) -> torch.Tensor:
 
 
 def extract_dataset(dataset, extractor, indices: np.ndarray, batch_size: int) -> dict[str, torch.Tensor]:
-    return _concat(
-        [
-            extractor(dataset_images(dataset, indices[i : i + batch_size]))
-            for i in range(0, len(indices), batch_size)
-        ]
-    )
+    from gan_zoo.callbacks.progress import track
+
+    starts = track(range(0, len(indices), batch_size), math.ceil(len(indices) / batch_size),
+                   f"reference: {getattr(extractor, 'tag', '')} features of {len(indices)} real images")
+    return _concat([extractor(dataset_images(dataset, indices[i : i + batch_size])) for i in starts])
 
 
 # ---- real references on disk ----------------------------------------------------------------------------

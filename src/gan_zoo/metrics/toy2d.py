@@ -2,9 +2,11 @@
 
 On 2,500 generated points: a point is *high quality* if it lies within 3 standard deviations of its nearest
 mode centre; a mode is *recovered* if it is the nearest mode of at least one high-quality point. Reported as
-``modes`` (count) and ``hq`` (percent of high-quality points). Centres and std come from the dataset
-(:class:`gan_zoo.data.toy2d.Toy2D` exposes ``centers`` [K, 2] and ``std``): ring of 8, radius 1, std 0.01;
-grid of 25 at {-4, -2, 0, 2, 4}^2, std 0.05.
+``modes`` (count), ``hq`` (percent of high-quality points) and ``kl``, PacGAN's reverse KL
+KL(q || uniform) = log K - H(q) of the histogram q of the points' nearest modes (all points, not only the
+high-quality ones, so it is defined for any sample; 0 when every mode gets an equal share). Centres and std
+come from the dataset (:class:`gan_zoo.data.toy2d.Toy2D` exposes ``centers`` [K, 2] and ``std``): ring of 8,
+radius 1, std 0.01; grid of 25 at {-4, -2, 0, 2, 4}^2, std 0.05.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ THRESHOLD_STDS = 3.0
 def toy2d_metrics(
     points: np.ndarray | torch.Tensor, centers: np.ndarray, std: float, threshold: float = THRESHOLD_STDS
 ) -> dict[str, float]:
-    """``{"modes": modes recovered, "hq": % of high-quality points}`` for ``points`` [N, 2]."""
+    """``{"modes": modes recovered, "hq": % of high-quality points, "kl": reverse KL to uniform}`` for
+    ``points`` [N, 2]."""
     x = np.asarray(points.detach().cpu() if isinstance(points, torch.Tensor) else points, dtype=np.float64)
     c = np.asarray(centers, dtype=np.float64)
     if x.ndim != 2 or x.shape[1] != 2 or len(x) == 0:
@@ -32,23 +35,10 @@ def toy2d_metrics(
     nearest = dist.argmin(1)
     hq = dist[np.arange(len(x)), nearest] <= threshold * float(std)
     hq &= np.isfinite(x).all(1)
-    return {"modes": float(len(np.unique(nearest[hq]))), "hq": 100.0 * float(hq.mean())}
-
-
-def mode_kl(points: np.ndarray | torch.Tensor, centers: np.ndarray, std: float,
-            threshold: float = THRESHOLD_STDS) -> float:
-    """Reverse KL ``KL(p || uniform) = sum_k p_k log(K p_k)`` of the histogram ``p`` of the high-quality points
-    over their nearest modes (PacGAN Sec. 5.1, "reverse KL"); ``log K`` (a point mass) when none is high quality."""
-    x = np.asarray(points.detach().cpu() if isinstance(points, torch.Tensor) else points, dtype=np.float64)
-    c = np.asarray(centers, dtype=np.float64)
-    dist = np.sqrt(((x[:, None, :] - c[None, :, :]) ** 2).sum(-1))
-    nearest = dist.argmin(1)
-    hq = (dist[np.arange(len(x)), nearest] <= threshold * float(std)) & np.isfinite(x).all(1)
-    if not hq.any():
-        return float(np.log(len(c)))
-    p = np.bincount(nearest[hq], minlength=len(c)) / hq.sum()
-    nz = p > 0
-    return float((p[nz] * np.log(len(c) * p[nz])).sum())
+    q = np.bincount(nearest, minlength=len(c)) / len(x)
+    nz = q[q > 0]
+    kl = float(np.log(len(c)) + (nz * np.log(nz)).sum())
+    return {"modes": float(len(np.unique(nearest[hq]))), "hq": 100.0 * float(hq.mean()), "kl": max(kl, 0.0)}
 
 
 def dataset_modes(dataset) -> tuple[np.ndarray, float]:

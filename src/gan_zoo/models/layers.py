@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_zoo.errors import ConfigError
+from gan_zoo.models.grouped_conv import grouped_conv2d
 
 LEAKY_SLOPE = 0.2
 #: He et al. gain of leaky ReLU(0.2): sqrt(2 / (1 + slope^2)).
@@ -49,11 +50,23 @@ def init_weight_(weight: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
     return weight.normal_(0.0, gain / math.sqrt(fan_in(weight)))
 
 
+class GroupedConv2d(nn.Conv2d):
+    """``nn.Conv2d`` (no bias, stride 1) whose grouped forward goes through
+    :func:`gan_zoo.models.grouped_conv.grouped_conv2d`: the same function, with a backward that stays grouped
+    under double backprop (R1/R2). Same parameters and state_dict keys as ``nn.Conv2d``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.bias is not None or self.stride != (1, 1) or self.padding_mode != "zeros":
+            return super().forward(x)
+        return grouped_conv2d(x, self.weight, 1, self.padding[0], self.groups)
+
+
 def conv2d(
     in_channels: int, out_channels: int, kernel_size: int, groups: int = 1, gain: float = 1.0
 ) -> nn.Conv2d:
-    """A bias-free, 'same'-padded convolution initialised with :func:`init_weight_`."""
-    conv = nn.Conv2d(
+    """A bias-free, 'same'-padded convolution initialised with :func:`init_weight_` (grouped ones are a
+    :class:`GroupedConv2d`)."""
+    conv = GroupedConv2d(
         in_channels, out_channels, kernel_size, padding=(kernel_size - 1) // 2, groups=groups, bias=False
     )
     init_weight_(conv.weight, gain)
@@ -123,7 +136,8 @@ class Downsample2x(nn.Module):
         self.register_buffer("kernel", kernel, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, self.kernel.to(x.dtype), stride=2, padding=1, groups=self.channels)
+        # grouped_conv2d: the same conv, whose backward stays depthwise under R1/R2's double backprop.
+        return grouped_conv2d(x, self.kernel.to(x.dtype), 2, 1, self.channels)
 
 
 class ResidualBlock(nn.Module):
@@ -200,7 +214,7 @@ class DiscriminativeHead(nn.Module):
 
     def __init__(self, channels: int, out_features: int):
         super().__init__()
-        self.basis = nn.Conv2d(channels, channels, 4, groups=channels, bias=False)
+        self.basis = GroupedConv2d(channels, channels, 4, groups=channels, bias=False)
         init_weight_(self.basis.weight)
         self.linear = linear(channels, out_features)
 

@@ -8,7 +8,8 @@ Reads only the run directory contract (docs/architecture.md): ``config.yaml`` (`
 value (highest kimg) of a metric; the seeds of a row (one line per ``table.variant``, e.g. each gamma of an
 R1-only row) are averaged with a 95 % confidence interval. Diverged, failed, running, unreadable and missing
 runs are shown in the cell, never averaged and never dropped. Writes ``<out>/<table>.md``, ``.tex``, ``.csv``
-and ``<table>_curves.png``.
+``<table>_curves.png`` and ``<table>.html`` (one self-contained page: tables, curves, sample grids and the
+verdict on each claim the table tests, :mod:`gan_zoo.report.claims`).
 
     runs.py    the run directory contract, read defensively
     table.py   grouping, aggregation and the cells of one table
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from gan_zoo.errors import ConfigError, GanZooError
 from gan_zoo.paper_tables import PAPER_TABLES
+from gan_zoo.report.html import report_section, write_html
 from gan_zoo.report.render import plot_curves, to_latex, to_markdown
 from gan_zoo.report.runs import Run, as_list, find_run_dirs, metric_series, read_run
 from gan_zoo.report.table import build_report, mean_ci
@@ -89,13 +91,15 @@ def main(argv: list[str] | None = None) -> int:
         report = build_report(runs, table, metrics)
         out = args.out or Path("reports") / table
         out.mkdir(parents=True, exist_ok=True)
-        paths = [out / f"{table}.md", out / f"{table}.tex", out / f"{table}.csv", out / f"{table}_curves.png"]
+        paths = [out / f"{table}.md", out / f"{table}.tex", out / f"{table}.csv", out / f"{table}_curves.png",
+                 out / f"{table}.html"]
         markdown = to_markdown(report)
         paths[0].write_text(markdown)
         paths[1].write_text(to_latex(report))
         with paths[2].open("w", newline="") as f:
             csv.writer(f).writerows([report.csv_header, *report.csv_rows])
         plot_curves(report, paths[3])
+        write_html(paths[4], f"{table}: our runs beside the paper", [report_section(report, curves=paths[3])])
     except GanZooError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

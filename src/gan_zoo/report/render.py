@@ -18,6 +18,11 @@ def to_markdown(report: Report) -> str:
     lines.append("| " + " | ".join(esc(h) for h in report.header) + " |")
     lines.append("|" + "|".join("---" for _ in report.header) + "|")
     lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in report.rows]
+    if report.verdicts:
+        from gan_zoo.report.claims import verdict_lines
+
+        lines += ["", "Claims (verdicts computed from the numbers above):", ""]
+        lines += [f"- {line}" for line in verdict_lines(report.verdicts)]
     return "\n".join(lines) + "\n"
 
 
@@ -37,6 +42,10 @@ def to_latex(report: Report) -> str:
              " & ".join(_tex(h) for h in report.header) + r" \\", r"\hline"]
     lines += [" & ".join(_tex(c) for c in row) + r" \\" for row in report.rows]
     lines += [r"\hline", r"\end{tabular}"] + [f"% {c}" for c in report.caption]
+    if report.verdicts:
+        from gan_zoo.report.claims import verdict_lines
+
+        lines += [f"% {line}" for line in verdict_lines(report.verdicts)]
     return "\n".join(lines) + "\n"
 
 

@@ -17,7 +17,9 @@ from omegaconf.errors import OmegaConfBaseException
 from gan_zoo.errors import ConfigError
 from gan_zoo.paper_tables import metric_base
 
-STATES = ("running", "finished", "diverged", "failed")
+STATES = ("running", "finished", "diverged", "failed")  # counted in the table's columns
+# written by gan-zoo-train too: stopped early (health monitor), interrupted by a signal (resumable)
+KNOWN_STATES = (*STATES, "stopped", "interrupted")
 
 
 @dataclass
@@ -37,6 +39,7 @@ class Run:
     status: dict = field(default_factory=dict)
     metrics: list[dict] = field(default_factory=list)
     unreadable: str | None = None
+    cfg: object = None  # the run's config.yaml (an OmegaConf DictConfig), for the table's scale caption
 
 
 def find_run_dirs(root: Path) -> list[Path]:
@@ -63,14 +66,15 @@ def read_run(path: Path, warn) -> Run:
         run.budget, run.primary = get("budget.name"), as_list(get("metrics.primary"))
         run.row = None if run.row is None else str(run.row)
         run.variant = None if get("table.variant") is None else str(get("table.variant"))
+        run.cfg = cfg
     except (OSError, ValueError, yaml.YAMLError, OmegaConfBaseException) as exc:
         warn(f"{path / 'config.yaml'}: unreadable ({type(exc).__name__}); the run cannot be placed in a row")
         run.unreadable = "config.yaml"
         return run
     try:
         status = json.loads((path / "status.json").read_text())
-        if not isinstance(status, dict) or status.get("state") not in STATES:
-            raise ValueError(f"state must be one of {', '.join(STATES)}")
+        if not isinstance(status, dict) or status.get("state") not in KNOWN_STATES:
+            raise ValueError(f"state must be one of {', '.join(KNOWN_STATES)}")
         run.status, run.state = status, status["state"]
     except (OSError, ValueError) as exc:
         warn(f"{path / 'status.json'}: unreadable ({exc}); shown as 'unreadable: status.json'")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from scipy import stats
 
@@ -66,6 +66,34 @@ class Report:
     csv_header: list[str]
     csv_rows: list[list[str]]
     curves: dict[str, dict[str, list[Run]]]  # metric -> row label -> runs (for the plot)
+    verdicts: list = field(default_factory=list)  # gan_zoo.report.claims.Verdict per claim the table tests
+    scale: str = ""
+
+
+def scale_caption(runs: list[Run], metrics: list[str]) -> str:
+    """What the table's numbers were measured at: data and resolution, kimg, batch, G/D sizes, metric."""
+    from omegaconf import OmegaConf
+
+    def values(key: str) -> list:
+        found = []
+        for r in runs:
+            v = OmegaConf.select(r.cfg, key, default=None) if r.cfg is not None else None
+            if v is not None and v not in found:
+                found.append(v)
+        return found
+
+    def join(vs: list) -> str:
+        return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in vs) or "unknown"
+
+    data = join(values("dataset._target_")).replace("gan_zoo.data.", "")
+    kinds = values("dataset.kind")
+    data += f" ({join(kinds)})" if kinds else ""
+    res = values("dataset.resolution")
+    res_text = f"{join(res)} px" if res else "points (no resolution)"
+    sizes = sorted({(r.status["g_params"], r.status.get("d_params")) for r in runs if r.status.get("g_params")})
+    params = ", ".join(f"G {_params(g)} / D {_params(d)}" for g, d in sizes) or "unknown"
+    return (f"Scale of our runs: data {data} at {res_text}; {join(values('total_kimg'))} kimg at batch "
+            f"{join(values('batch_size'))}; {params} params; metric {', '.join(metrics)}.")
 
 
 def metric_cell(runs: list[Run], metric: str) -> tuple[str, float | None, float | None, int, int]:
@@ -108,7 +136,7 @@ def not_fid_caption(runs: list[Run], metrics: list[str], paper: PaperTable | Non
     for run in runs:
         for metric in metrics:
             extractors |= {str(e.get("extractor") or "unknown") for e in metric_series(run, metric)}
-    other = sorted(x for x in extractors if not x.lower().startswith("inception"))
+    other = sorted(x for x in extractors if not x.lower().startswith("inception") and x != "none")
     if not other:
         return None
     against = f"the paper's {paper.protocol}" if paper else "a paper's protocol"
@@ -188,8 +216,15 @@ def build_report(runs: list[Run], table: str, metrics: list[str]) -> Report:
                    "are never pooled); diverged, failed and running "
                    "seeds are counted, never averaged. Δ = ours − paper.")
     note = not_fid_caption(runs, metrics, paper)
+    from gan_zoo.report.claims import claims_for, row_stats, verdicts
+
+    scale = scale_caption(runs, metrics)
+    caption.append(scale)
+    claims = claims_for(table)
+    caption.append("Claims this table tests: " + ("; ".join(c.text for c in claims) if claims else "none") + ".")
     return Report(table, caption + ([note] if note else []), header, rows, csv_header, csv_rows,
-                  {m: {row_label(*k): v for k, v in groups.items()} for m in metrics})
+                  {m: {row_label(*k): v for k, v in groups.items()} for m in metrics},
+                  verdicts(table, row_stats(groups, metrics)), scale)
 
 
 def _csv(x: float | None) -> str:

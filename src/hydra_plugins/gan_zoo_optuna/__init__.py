@@ -1,0 +1,1 @@
+"""gan_zoo's Hydra plugin: the resumable Optuna sweeper of conf/hparams_search."""

@@ -1,0 +1,142 @@
+"""Claims verdicts computed from the numbers, the scale caption, and the self-contained HTML page rendered in
+headless Chromium (Debian's ``chromium``; skipped only when it is absent)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from gan_zoo.report import main as report_main
+from gan_zoo.report.claims import CONSISTENT, NOT_REPRODUCED, NOT_TESTED
+
+TABLE = "r3gan_toy2d_ablation_ring"
+
+
+def _png(path: Path, seed: int) -> None:
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(path)
+
+
+def _run(root: Path, row: str, seed: int, state: str = "finished", **values: float) -> None:
+    d = root / row / f"seed={seed}"
+    d.mkdir(parents=True)
+    cfg = {"name": f"toy_{row}", "seed": seed, "total_kimg": 150, "batch_size": 256,
+           "table": {"name": TABLE, "row": row}, "budget": {"name": "default"},
+           "dataset": {"_target_": "gan_zoo.data.toy2d.Toy2D", "kind": "ring", "resolution": None},
+           "metrics": {"primary": "modes"}}
+    (d / "config.yaml").write_text(yaml.safe_dump(cfg))
+    (d / "status.json").write_text(json.dumps({"state": state, "kimg": 150.0, "g_params": 58100,
+                                               "d_params": 33500, "wall_clock_s": 12.0}))
+    lines = [json.dumps({"metric": m, "value": v, "kimg": 150.0, "extractor": "none"}) for m, v in values.items()]
+    (d / "metrics.jsonl").write_text("\n".join(lines) + ("\n" if lines else ""))
+    _png(d / "samples" / "scatter-000150000.png", seed)
+
+
+def _sweep(root: Path, gan_modes: list[float]) -> None:
+    for s, m in enumerate([8, 8, 8]):
+        _run(root, "rpgan_r1_r2", s, modes=m, hq=95.0 + s, kl=0.01 + 0.001 * s)
+    for s, m in enumerate(gan_modes):
+        _run(root, "gan_r1_r2", s, modes=m, hq=90.0, kl=0.5 + 0.1 * s if m < 8 else 0.012 + 0.001 * s)
+    _run(root, "rpgan_r1", 0, state="diverged")
+    _run(root, "rpgan_r1", 1, modes=3, hq=50.0, kl=1.0)
+    _run(root, "gan_r1", 0, modes=8, hq=97.0, kl=0.02)
+
+
+def _verdicts(markdown: str) -> dict[str, str]:
+    out = {}
+    for line in markdown.splitlines():
+        m = re.match(r"- (consistent with the paper|not reproduced at this scale|not tested yet): (.*?)\. Evid", line)
+        if m:
+            out[m.group(2)] = m.group(1)
+    return out
+
+
+def _report(tmp_path: Path, gan_modes: list[float]) -> tuple[Path, dict[str, str], str]:
+    root, out = tmp_path / "runs", tmp_path / "out"
+    _sweep(root, gan_modes)
+    assert report_main([str(root), "--table", TABLE, "--metric", "modes,hq,kl", "--out", str(out)]) == 0
+    md = (out / f"{TABLE}.md").read_text()
+    return out, _verdicts(md), md
+
+
+def test_verdicts_follow_the_numbers(tmp_path):
+    _, v, md = _report(tmp_path / "a", [5, 6, 5])
+    assert v["RpGAN + R1 + R2 covers more modes than GAN + R1 + R2 (Table 1: 1000 vs 693 of 1000)"] == CONSISTENT
+    assert v["RpGAN + R1 + R2 has a lower reverse KL than GAN + R1 + R2 (0.0781 vs 0.9270)"] == CONSISTENT
+    assert v["RpGAN + R1 + R2 covers all modes (Table 1: 1000 of 1000; here 8)"] == CONSISTENT
+    # R1 alone: 1 diverged + 1 collapsed (3 <= 4 modes) of 3 runs = 2/3 failed
+    assert v["R1 alone fails: RpGAN + R1 and GAN + R1 diverge (every γ, 0.1-100)"] == CONSISTENT
+    assert "2/3 R1-only runs failed" in md
+    # the same table with GAN + R1 + R2 as good as RpGAN: the ordering is not reproduced
+    _, v, _ = _report(tmp_path / "b", [8, 8, 8])
+    assert v["RpGAN + R1 + R2 covers more modes than GAN + R1 + R2 (Table 1: 1000 vs 693 of 1000)"] == NOT_REPRODUCED
+    assert v["RpGAN + R1 + R2 has a lower reverse KL than GAN + R1 + R2 (0.0781 vs 0.9270)"] == NOT_REPRODUCED
+    # one seed of GAN + R1 + R2 is not enough to decide
+    _, v, _ = _report(tmp_path / "c", [5])
+    assert v["RpGAN + R1 + R2 covers more modes than GAN + R1 + R2 (Table 1: 1000 vs 693 of 1000)"] == NOT_TESTED
+
+
+def test_caption_carries_the_scale_and_the_claims(tmp_path):
+    _, _, md = _report(tmp_path, [5, 6, 5])
+    assert ("Scale of our runs: data toy2d.Toy2D (ring) at points (no resolution); 150 kimg at batch 256; "
+            "G 58.1k / D 33.5k params; metric modes, hq, kl.") in md
+    assert "Claims this table tests: RpGAN + R1 + R2 covers more modes" in md
+    assert "Not FID" not in md  # 2-D metrics come from no feature extractor
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
+    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
+                          text=True, timeout=180)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+def test_html_page_renders_in_headless_chromium(tmp_path):
+    out, _, _ = _report(tmp_path, [5, 6, 5])
+    page = out / f"{TABLE}.html"
+    assert not list(out.glob("*.html"))[0].read_text().count("src='samples/")  # nothing outside the file
+    dom = _chromium(tmp_path, "--dump-dom", page.as_uri()).stdout
+    assert dom.count("<table") == 1 and dom.count("<tr>") == 1 + 4  # header + 4 rows
+    assert "rpgan_r1_r2" in dom and "gan_r1_r2" in dom and "Scale of our runs" in dom
+    assert dom.count("consistent with the paper") >= 4
+    # curves + one sample grid per row with samples (4 rows), all embedded
+    assert dom.count('src="data:image/png;base64,') == 5
+    shot = tmp_path / "page.png"
+    _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri())
+    from PIL import Image
+
+    image = np.asarray(Image.open(shot).convert("RGB"), dtype=np.float64)
+    assert image.shape[:2] == (1600, 1200)
+    assert image.std() > 10  # text, table lines and images, not a blank page
+
+
+def test_roadmap_claims_from_synthetic_numbers():
+    """Table 2's claims on fd (lower is better): E beats B and A beyond the intervals; every step B -> E improves."""
+    from gan_zoo.report.claims import ROADMAP_STEPS, RowStats, verdicts
+
+    def stats(fd_by_row):
+        return {row: RowStats({"fd": [v - 1, v, v + 1]}, 0, 3) for row, v in fd_by_row.items()}
+
+    paper_order = dict(zip(("A",) + ROADMAP_STEPS, (80, 200, 190, 180, 150, 140, 100, 60)))
+    v = {x.claim: x.status for x in verdicts("r3gan_roadmap", stats(paper_order))}
+    assert set(v.values()) == {CONSISTENT}
+    # the CPU rows of the issue: E (346) worse than B (213), A collapsed (FD 500)
+    cpu = {**paper_order, "A": 500, "B": 213, "E_inverted": 346}
+    v = [x.status for x in verdicts("r3gan_roadmap", stats(cpu))]
+    assert v == [NOT_REPRODUCED, CONSISTENT, NOT_REPRODUCED]
+    assert verdicts("r3gan_roadmap", {})[0].status == NOT_TESTED

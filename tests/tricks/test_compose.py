@@ -11,7 +11,6 @@ from gan_zoo.errors import ConfigError
 from tests.helpers import TINY, read_losses, train_run
 
 RING = ["dataset=toy2d_ring", "model=mlp", "loss=ns", "regularizer=none"]
-R3GAN = ["model=r3gan/tiny"]
 POINT_TRICKS = ["pack", "minibatch_discrimination", "minibatch_std", "feature_matching", "unrolled", "replay",
                 "mixture", "infogan", "instance_noise"]
 IMAGE_TRICKS = [*POINT_TRICKS, "diffaugment"]
@@ -32,10 +31,11 @@ def test_each_trick_trains_the_mlp(trick, tmp_path):
     _finite_losses(tmp_path)
 
 
+@pytest.mark.parametrize("model", ["r3gan/tiny", "dcgan/tiny"])
 @pytest.mark.parametrize("trick", IMAGE_TRICKS)
-def test_each_trick_trains_r3gan(trick, tmp_path):
+def test_each_trick_trains_the_image_models(trick, model, tmp_path):
     extra = ["trick.unrolled.steps=1"] if trick == "unrolled" else []
-    train_run([*TINY, *R3GAN, f"trick=[{trick}]", "trainer.log_every_n_steps=1", *extra], tmp_path)
+    train_run([*TINY, f"model={model}", f"trick=[{trick}]", "trainer.log_every_n_steps=1", *extra], tmp_path)
     _finite_losses(tmp_path)
 
 

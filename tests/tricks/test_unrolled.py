@@ -96,3 +96,26 @@ def test_unrolled_with_a_loss_that_needs_real_logits():
     G, D, z, real = _problem(2)
     got = _trick_grad(G, D, z, real, RpGAN(), 0 + 2, lr=0.3)
     assert all(torch.isfinite(g).all() for g in got)
+
+
+def test_unroll_leaves_a_batchnorm_ds_statistics_alone():
+    from gan_zoo.tricks.unrolled import unrolled_params
+
+    class BND(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.trunk = nn.Sequential(nn.Linear(2, 8), nn.BatchNorm1d(8), nn.LeakyReLU(0.2))
+            self.out = nn.Linear(8, 1)
+
+        def features(self, x, c=None):
+            return self.trunk(x)
+
+        def head(self, h, c=None):
+            return self.out(h).squeeze(1)
+
+    torch.manual_seed(0)
+    D, G = BND(), nn.Linear(3, 2)
+    z, real = torch.randn(6, 3), torch.randn(6, 2) + 1.0
+    before = {n: b.clone() for n, b in D.named_buffers()}
+    unrolled_params(D, _discriminate(D), NonSaturating(), real, G(z), None, 3, 0.1)
+    assert all(torch.equal(before[n], b) for n, b in D.named_buffers())

@@ -30,6 +30,8 @@ def test_verdicts_from_numbers():
     text = "\n".join(lines)
     assert "zoo_ring: plain NS GAN (PacGAN's networks) recovers 6 ± 0.1 (n=10) of 8 modes: reproduces" in text
     assert "best entry best" in text and "beats it on 3 of 3 (all three)" in text
-    assert "almost vs NS GAN: modes helped" in text
+    assert "almost vs NS GAN: modes helped" in text and "hq hurt" in text
+    assert "kl helped (0.7 ± 0.001 (n=10) -> 0.03 ± 0.001 (n=10))" in text  # lower KL is better
     lines = verdicts({"zoo_grid": {"gan": s(25.0, 94.0, 0.03)}})
     assert "does NOT fail" in lines[0]
+

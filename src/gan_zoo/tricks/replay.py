@@ -41,6 +41,22 @@ class Replay(nn.Module):
                 setattr(self, name, torch.empty_like(state_dict[prefix + name], device=self.count.device))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
+    def check(self, module) -> None:
+        """Allocate the pool at G's sample shape before training, so the buffers have their final shape when a
+        checkpoint is loaded into them (hooks.py: buffers keep their shape across a run)."""
+        if self.pool.numel():
+            return
+        G = module.G
+        with torch.no_grad():
+            was = G.training
+            G.eval()
+            c = torch.zeros(2, G.c_dim) if getattr(G, "c_dim", 0) else None
+            sample = G(torch.zeros(2, G.z_dim), c)
+            G.train(was)
+        self.pool = torch.zeros(self.capacity, *sample.shape[1:], dtype=sample.dtype)
+        if c is not None:
+            self.pool_c = torch.zeros(self.capacity, G.c_dim)
+
     def d_fakes(self, fake: torch.Tensor, c, ctx):
         n = fake.shape[0]
         if self.pool.numel() == 0:

@@ -41,14 +41,18 @@ def unrolled_params(D: nn.Module, discriminate, loss, real, fake, c, steps: int,
     """D's parameters after ``steps`` gradient steps of ``loss.d`` (graph kept when ``second_order``)."""
     net = _Discriminate(D, discriminate)
     params = {f"D.{n}": p.detach().clone().requires_grad_(True) for n, p in D.named_parameters()}
+    buffers = {f"D.{n}": b.clone() for n, b in D.named_buffers()}  # BatchNorm statistics: the real D's stay put
+    params = {**params, **buffers}
     for _ in range(steps):
         real_logits = functional_call(net, params, (real, c))
         fake_logits = functional_call(net, params, (fake, c))
         d_loss = loss.d(real_logits, fake_logits, gen=gen)
-        grads = torch.autograd.grad(d_loss, list(params.values()), create_graph=second_order, allow_unused=True)
-        params = {n: p - lr * (g if g is not None else 0.0) for (n, p), g in zip(params.items(), grads)}
+        names = [n for n in params if n not in buffers]
+        grads = torch.autograd.grad(d_loss, [params[n] for n in names], create_graph=second_order, allow_unused=True)
+        step = {n: params[n] - lr * (g if g is not None else 0.0) for n, g in zip(names, grads)}
         if not second_order:
-            params = {n: p.detach().requires_grad_(True) for n, p in params.items()}
+            step = {n: p.detach().requires_grad_(True) for n, p in step.items()}
+        params = {**params, **step}
     return params
 
 

@@ -37,6 +37,16 @@ def train_run(overrides: list[str], run_dir: Path) -> dict:
     return train(compose_run([*quiet, *overrides], run_dir))
 
 
+def straight_and_resumed(tmp_path: Path, overrides: list[str], cut_kimg: float, total_kimg: float):
+    """An uninterrupted run and one stopped at ``cut_kimg`` then resumed to ``total_kimg`` (run dirs
+    ``straight`` and ``cut``), for tests that a resume continues exactly."""
+    straight, cut = tmp_path / "straight", tmp_path / "cut"
+    train_run([*overrides, f"total_kimg={total_kimg}"], straight)
+    train_run([*overrides, f"total_kimg={cut_kimg}"], cut)
+    train_run([f"resume={cut}", f"total_kimg={total_kimg}"], cut)
+    return straight, cut
+
+
 def read_losses(run_dir: Path) -> list[dict[str, float]]:
     with open(run_dir / "metrics.csv") as f:
         return [{k: float(v) for k, v in row.items() if v != ""} for row in csv.DictReader(f)]

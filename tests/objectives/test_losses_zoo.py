@@ -166,14 +166,11 @@ def test_relativistic_g_needs_real_and_treats_it_as_constant(cls):
 def test_flipping_in_training_is_logged_and_resumes_exactly(tmp_path):
     """A run with label flipping logs the fraction flipped; a run cut at half way and resumed logs the same
     flips and D losses afterwards as the uninterrupted run (flips come from the step's seeded generator)."""
-    from tests.helpers import TINY, read_losses, train_run
+    from tests.helpers import TINY, read_losses, straight_and_resumed
 
     over = [*TINY, "dataset=toy2d_ring", "model=mlp", "loss=ns", "loss.flip=0.25", "loss.real_label=0.9",
             "regularizer=none", "trainer.log_every_n_steps=1", "callbacks.checkpoint.every_kimg=0.032"]
-    straight, cut = tmp_path / "straight", tmp_path / "cut"
-    train_run([*over, "total_kimg=0.064"], straight)
-    train_run([*over, "total_kimg=0.032"], cut)
-    train_run([f"resume={cut}", "total_kimg=0.064"], cut)
+    straight, cut = straight_and_resumed(tmp_path, over, 0.032, 0.064)
 
     def by_kimg(run):
         return {round(r["kimg"], 3): (r["trick/loss/flipped"], r["loss/d"]) for r in read_losses(run)

@@ -15,7 +15,7 @@ from gan_zoo.models.mlp import MLPDiscriminator, MLPGenerator
 from gan_zoo.regularizers import DRAGAN, R1, R2, WGANGP, OrthogonalRegularizer, SpectralNorm, WeightClip
 from gan_zoo.regularizers.base import DStepInputs
 from gan_zoo.regularizers.constraints import sn_layers
-from tests.helpers import TINY, bare_module, train_run
+from tests.helpers import TINY, bare_module, straight_and_resumed
 
 
 def tiny_d(seed: int = 0, in_dim: int = 3) -> nn.Module:
@@ -184,10 +184,7 @@ def test_spectral_norm_gives_sigma_one_on_every_wrapped_layer(make, nets, n_laye
 def test_spectral_norm_u_v_survive_kill_and_resume_bit_exactly(tmp_path):
     base = [*TINY, "dataset=digits", "dataset.labels=false", "model=dcgan/tiny", "loss=hinge", "regularizer=sn_gd",
             "batch_size=16", "trainer.log_every_n_steps=1", "callbacks.checkpoint.every_kimg=0.032"]
-    straight, cut = tmp_path / "straight", tmp_path / "cut"
-    train_run([*base, "total_kimg=0.064"], straight)
-    train_run([*base, "total_kimg=0.032"], cut)
-    train_run([f"resume={cut}", "total_kimg=0.064"], cut)
+    straight, cut = straight_and_resumed(tmp_path, base, 0.032, 0.064)
     a = torch.load(straight / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
     b = torch.load(cut / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
     uv = [k for k in a if k.endswith(("_u", "_v"))]

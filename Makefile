@@ -83,32 +83,35 @@ sweep-biggan-ablation: install
 	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=biggan_ablation trainer.enable_progress_bar=false $(ARGS) \
 	  experiment=$(BG)/r2_batch16,$(BG)/r5_width,$(BG)/r7_skipz,$(BG)/ndis1; wait
 
-# R3GAN Table 1's loss rows (+ unregularised RpGAN and GAN) on the 2-D ring and grid, 10 seeds (PacGAN protocol):
-# seeds outermost so a partial sweep has every row; ring and grid side by side, one thread each, niced.
+# R3GAN Table 1's loss rows (+ unregularised RpGAN and GAN) on the 2-D ring, 10 seeds (PacGAN protocol, the
+# MLPs of experiments/toy2d): seeds outermost so a partial sweep has every row; one thread, niced. The GRID rows
+# are runs of the mode-collapse sweep (PacGAN's networks, experiments/mode_collapse/grid/<row>.yaml with
+# table.also: r3gan_toy2d_ablation_grid), shared rather than run twice: make sweep-mode-collapse.
 T2 := toy2d_ablation
 T2_ROWS = $(T2)/$(1)/rpgan_r1_r2,$(T2)/$(1)/gan_r1_r2,$(T2)/$(1)/rpgan_r1,$(T2)/$(1)/gan_r1,$(T2)/$(1)/rpgan,$(T2)/$(1)/gan
-# GRID_ARGS shortens the grid (e.g. GRID_ARGS="total_kimg=300 schedule.burnin_kimg=300": 1/3 of the recipe, the
-# budget the shared 2-core machine allowed; those runs get their own directories and the report's scale says so).
 T2_SEEDS ?= 0 1 2 3 4 5 6 7 8 9
-GRID_ARGS ?=
 sweep-toy2d-ablation: install
-	for data in ring grid; do ( extra=$$( [ $$data = grid ] && echo "$(GRID_ARGS)" ); for s in $(T2_SEEDS); do \
-	  OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train -m +sweep=toy2d_loss_ablation \
-	  experiment=$(call T2_ROWS,$$data) seed=$$s $$extra $(ARGS) || exit 1; done ) & done; wait
+	for s in $(T2_SEEDS); do OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train -m +sweep=toy2d_loss_ablation \
+	  experiment=$(call T2_ROWS,ring) seed=$$s $(ARGS) || exit 1; done
 
 # The Dirac-GAN: loss x penalty x gamma through the training step, plain SGD and Adam (sweeps/dirac.yaml; minutes).
 sweep-dirac: install
 	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=dirac optimizer=sgd ++lr=0.2 $(ARGS)
 	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=dirac optimizer=adam ++lr=0.02 $(ARGS)
 
-# The 2-D mode-collapse benchmark (sweeps/mode_collapse.yaml): ring and grid side by side, one thread each,
-# niced; seeds are the outer loop, a re-launch skips finished runs.
+# The 2-D mode-collapse benchmark (sweeps/mode_collapse.yaml): loss x penalty x trick on the ring and grid with
+# PacGAN's networks, 10 seeds (MC_SEEDS). Two halves side by side, one thread each, niced; seeds are the outer
+# loop (a sweep stopped at any time has whole seeds of every entry) and a re-launch skips finished runs. The
+# grid's loss x penalty rows are R3GAN Table 1's 2-D grid ablation too (table.also).
 MC := mode_collapse
+MC_SEEDS ?= 0 1 2 3 4 5 6 7 8 9
+MC_A = $(MC)/grid/gan,$(MC)/grid/pacgan4,$(MC)/grid/rpgan_r1_r2,$(MC)/grid/gan_r1_r2,$(MC)/grid/rpgan_r1r2_pack4
+MC_B = $(MC)/ring/gan,$(MC)/ring/pacgan4,$(MC)/grid/rpgan,$(MC)/grid/gan_r1,$(MC)/grid/rpgan_r1
+MC_B := $(MC_B),$(MC)/ring/minibatch_discrimination,$(MC)/ring/rpgan_r1r2_pack4
 sweep-mode-collapse: install
-	OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train -m +sweep=mode_collapse trainer.enable_progress_bar=false $(ARGS) \
-	  experiment=$(MC)/ring/gan,$(MC)/ring/pacgan4,$(MC)/ring/minibatch_discrimination,$(MC)/ring/rpgan_r1r2_pack4 & \
-	OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train -m +sweep=mode_collapse trainer.enable_progress_bar=false $(ARGS) \
-	  experiment=$(MC)/grid/gan,$(MC)/grid/pacgan4,$(MC)/grid/minibatch_discrimination,$(MC)/grid/rpgan_r1r2_pack4; wait
+	for half in "$(MC_A)" "$(MC_B)"; do ( for s in $(MC_SEEDS); do OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train \
+	  -m +sweep=mode_collapse trainer.enable_progress_bar=false experiment=$$half seed=$$s $(ARGS) || exit 1; \
+	  done ) & done; wait
 
 # The paper's tables rebuilt from your finished runs (see README: sweeps), each with its scale in the caption, the
 # verdict on every claim it tests ("consistent with the paper" / "not reproduced at this scale", computed from
@@ -120,11 +123,13 @@ reproduce-table: install
 	test ! -d runs/sweeps/biggan_ablation || $(PY) -m gan_zoo.report runs/sweeps/biggan_ablation --table biggan_table1 \
 	  --metric fd,modes --budget cpu_biggan_ablation --out reports/biggan_ablation
 	$(PY) -m gan_zoo.report.dirac --out reports/dirac
-	for data in ring grid; do test ! -d runs/sweeps/toy2d_loss_ablation/toy2d_ablation/$$data || \
-	  $(PY) -m gan_zoo.report runs/sweeps/toy2d_loss_ablation/toy2d_ablation/$$data --table r3gan_toy2d_ablation_$$data \
-	  --metric modes,hq,kl --out reports/toy2d_ablation/$$data || exit 1; done
+	test ! -d runs/sweeps/toy2d_loss_ablation/toy2d_ablation/ring || $(PY) -m gan_zoo.report \
+	  runs/sweeps/toy2d_loss_ablation/toy2d_ablation/ring --table r3gan_toy2d_ablation_ring --metric modes,hq,kl \
+	  --out reports/toy2d_ablation/ring
+	test ! -d runs/sweeps/mode_collapse || $(PY) -m gan_zoo.report runs/sweeps/mode_collapse \
+	  --table r3gan_toy2d_ablation_grid --budget mode_collapse --metric modes,hq,kl --out reports/toy2d_ablation/grid
 	test ! -d runs/sweeps/mode_collapse || for t in zoo_ring zoo_grid; do $(PY) -m gan_zoo.report runs/sweeps/mode_collapse \
-	  --table $$t --metric modes,hq,kl --out reports/mode_collapse || exit 1; done
+	  --table $$t --budget mode_collapse --metric modes,hq,kl --out reports/mode_collapse || exit 1; done
 	test ! -d runs/sweeps/mode_collapse || $(PY) -m gan_zoo.paper_tables.zoo runs/sweeps/mode_collapse --out reports/mode_collapse
 
 clean:

@@ -27,11 +27,12 @@ def _png(path: Path, seed: int) -> None:
     Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(path)
 
 
-def _run(root: Path, row: str, seed: int, state: str = "finished", **values: float) -> None:
+def _run(root: Path, row: str, seed: int, state: str = "finished", table: dict | None = None,
+         **values: float) -> None:
     d = root / row / f"seed={seed}"
     d.mkdir(parents=True)
-    cfg = {"name": f"toy_{row}", "seed": seed, "total_kimg": 150, "batch_size": 256,
-           "table": {"name": TABLE, "row": row}, "budget": {"name": "default"},
+    cfg = {"name": f"toy_{row}", "seed": seed, "total_kimg": 150, "batch_size": 256, "model": {"name": "mlp"},
+           "table": {"name": TABLE, "row": row, **(table or {})}, "budget": {"name": "default"},
            "dataset": {"_target_": "gan_zoo.data.toy2d.Toy2D", "kind": "ring", "resolution": None},
            "metrics": {"primary": "modes"}}
     (d / "config.yaml").write_text(yaml.safe_dump(cfg))
@@ -90,10 +91,26 @@ def test_verdicts_follow_the_numbers(tmp_path):
     assert v["RpGAN + R1 + R2 covers more modes than GAN + R1 + R2 (Table 1: 1000 vs 693 of 1000)"] == NOT_TESTED
 
 
+def test_a_run_shared_through_table_also_is_shown_in_both_tables(tmp_path, capsys):
+    """experiments/mode_collapse/grid/<row>: one run fills the zoo table and R3GAN's 2-D ablation (table.also)."""
+    for s in range(2):
+        _run(tmp_path / "runs", "rpgan_r1_r2", s, table={"name": "zoo_grid", "also": [TABLE]}, modes=8, hq=95.0,
+             kl=0.01)
+        _run(tmp_path / "runs", "gan", s, table={"name": "zoo_grid"}, modes=5, hq=90.0, kl=0.5)
+    for table, rows in ((TABLE, {"rpgan_r1_r2"}), ("zoo_grid", {"rpgan_r1_r2", "gan"})):
+        out = tmp_path / table
+        assert report_main([str(tmp_path / "runs"), "--table", table, "--metric", "modes,hq,kl", "--out", str(out)]) == 0
+        with (out / f"{table}.csv").open() as f:
+            import csv
+
+            shown = {r["row"] for r in csv.DictReader(f) if r.get("n_finished", r.get("finished", "0")) not in ("", "0")}
+        assert rows <= shown and (table == "zoo_grid" or "gan" not in shown), (table, shown)
+
+
 def test_caption_carries_the_scale_and_the_claims(tmp_path):
     _, _, md = _report(tmp_path, [5, 6, 5])
     assert ("Scale of our runs: data toy2d.Toy2D (ring) at points (no resolution); 150 kimg at batch 256; "
-            "G 58.1k / D 33.5k params; metric modes, hq, kl.") in md
+            "G 58.1k / D 33.5k params (model mlp); metric modes, hq, kl.") in md
     assert "Claims this table tests: RpGAN + R1 + R2 covers more modes" in md
     assert "Not FID" not in md  # 2-D metrics come from no feature extractor
 

@@ -3,7 +3,8 @@
     gan-zoo-report <runs_root> [--table r3gan_roadmap] [--budget cpu_mini] [--out reports/<name>] [--metric m1,m2]
 
 Reads only the run directory contract (docs/architecture.md): ``config.yaml`` (``name``, ``seed``,
-``table.name``, ``table.row``, ``table.variant``, ``table.change``, ``budget.name``, ``metrics.primary``),
+``table.name``, ``table.row``, ``table.variant``, ``table.change``, ``table.also``, ``budget.name``,
+``metrics.primary``),
 ``status.json`` and ``metrics.jsonl``; wandb is not needed. Each finished run contributes its last evaluated
 value (highest kimg) of a metric; the seeds of a row (one line per ``table.variant``, e.g. each gamma of an
 R1-only row) are averaged with a 95 % confidence interval. Diverged, failed, running, unreadable and missing
@@ -42,7 +43,7 @@ def collect(root: Path, table: str | None, metric: str | None, warn,
                           "directories (each with config.yaml and status.json), e.g. runs/sweeps/roadmap")
     runs = [read_run(p, warn) for p in find_run_dirs(root)]
     placed = [r for r in runs if r.unreadable != "config.yaml"]
-    names = sorted({str(r.table) for r in placed if r.table})
+    names = sorted({str(r.table) for r in placed if r.table} | {t for r in placed if r.table for t in r.also})
     if table is None:
         if len(names) != 1:
             found = f"runs of several tables ({', '.join(names)})" if names else "no run setting table.name"
@@ -56,7 +57,7 @@ def collect(root: Path, table: str | None, metric: str | None, warn,
     for run in placed:
         if run.table is None or run.row is None:
             warn(f"{run.path / 'config.yaml'}: no table.name/table.row; set both to place the run in a table")
-        elif str(run.table) == table:
+        elif str(run.table) == table or table in run.also:  # table.also: one run shown in several tables
             chosen.append(run)
     budgets = sorted({str(r.budget) for r in chosen})
     if budget is None and len(budgets) > 1:

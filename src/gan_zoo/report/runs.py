@@ -32,6 +32,7 @@ class Run:
     table: str | None = None
     row: str | None = None
     variant: str | None = None  # table.variant: one line of a row (e.g. one gamma), never pooled
+    also: list[str] = field(default_factory=list)  # table.also: further tables that show this run (shared runs)
     change: str | None = None
     budget: str | None = None
     primary: list[str] = field(default_factory=list)
@@ -66,6 +67,7 @@ def read_run(path: Path, warn) -> Run:
         run.budget, run.primary = get("budget.name"), as_list(get("metrics.primary"))
         run.row = None if run.row is None else str(run.row)
         run.variant = None if get("table.variant") is None else str(get("table.variant"))
+        run.also = as_list(get("table.also"))
         run.cfg = cfg
     except (OSError, ValueError, yaml.YAMLError, OmegaConfBaseException) as exc:
         warn(f"{path / 'config.yaml'}: unreadable ({type(exc).__name__}); the run cannot be placed in a row")

@@ -92,8 +92,10 @@ def scale_caption(runs: list[Run], metrics: list[str]) -> str:
     res_text = f"{join(res)} px" if res else "points (no resolution)"
     sizes = sorted({(r.status["g_params"], r.status.get("d_params")) for r in runs if r.status.get("g_params")})
     params = ", ".join(f"G {_params(g)} / D {_params(d)}" for g, d in sizes) or "unknown"
+    models = values("model.name")
+    model_text = f" (model {join(models)})" if models else ""
     return (f"Scale of our runs: data {data} at {res_text}; {join(values('total_kimg'))} kimg at batch "
-            f"{join(values('batch_size'))}; {params} params; metric {', '.join(metrics)}.")
+            f"{join(values('batch_size'))}; {params} params{model_text}; metric {', '.join(metrics)}.")
 
 
 def metric_cell(runs: list[Run], metric: str) -> tuple[str, float | None, float | None, int, int]:

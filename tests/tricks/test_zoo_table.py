@@ -4,7 +4,8 @@ of the mode-collapse benchmark computed from the numbers."""
 from __future__ import annotations
 
 from gan_zoo.paper_tables import PAPER_TABLES
-from gan_zoo.paper_tables.zoo import effect, verdicts
+from gan_zoo.paper_tables.zoo import effect, run_times, verdicts
+from gan_zoo.report.runs import Run
 
 
 def test_pacgan_table_is_registered_with_the_published_rows():
@@ -35,3 +36,14 @@ def test_verdicts_from_numbers():
     lines = verdicts({"zoo_grid": {"gan": s(25.0, 94.0, 0.03)}})
     assert "does NOT fail" in lines[0]
 
+
+
+def test_run_time_per_seed_per_entry():
+    def run(row, seed, clock, state="finished"):
+        return Run(path=None, seed=seed, table="zoo_grid", row=row, state=state,
+                   status={"wall_clock_s": clock, "iterations": 2000})
+
+    lines = run_times([run("gan", 0, 60.0), run("gan", 1, 90.0), run("pacgan4", 0, 150.0),
+                       run("pacgan4", 1, 999.0, state="running")])  # an unfinished run has no run time yet
+    assert lines == ["- zoo_grid gan: 75 s per seed (min 60, max 90, n=2), 2000 iterations",
+                     "- zoo_grid pacgan4: 150 s per seed (min 150, max 150, n=1), 2000 iterations"]

@@ -105,6 +105,8 @@ sweep-dirac: install
 # grid's loss x penalty rows are R3GAN Table 1's 2-D grid ablation too (table.also).
 MC := mode_collapse
 MC_SEEDS ?= 0 1 2 3 4 5 6 7 8 9
+# where reproduce-table reads the sweep (GAN_ZOO_RUNS=<dir> moves it to <dir>/sweeps/mode_collapse)
+MC_RUNS ?= runs/sweeps/mode_collapse
 MC_A = $(MC)/grid/gan,$(MC)/grid/pacgan4,$(MC)/grid/rpgan_r1_r2,$(MC)/grid/gan_r1_r2,$(MC)/grid/rpgan_r1r2_pack4
 MC_B = $(MC)/ring/gan,$(MC)/ring/pacgan4,$(MC)/grid/rpgan,$(MC)/grid/gan_r1,$(MC)/grid/rpgan_r1
 MC_B := $(MC_B),$(MC)/ring/minibatch_discrimination,$(MC)/ring/rpgan_r1r2_pack4
@@ -126,11 +128,11 @@ reproduce-table: install
 	test ! -d runs/sweeps/toy2d_loss_ablation/toy2d_ablation/ring || $(PY) -m gan_zoo.report \
 	  runs/sweeps/toy2d_loss_ablation/toy2d_ablation/ring --table r3gan_toy2d_ablation_ring --metric modes,hq,kl \
 	  --out reports/toy2d_ablation/ring
-	test ! -d runs/sweeps/mode_collapse || $(PY) -m gan_zoo.report runs/sweeps/mode_collapse \
+	test ! -d $(MC_RUNS) || $(PY) -m gan_zoo.report $(MC_RUNS) \
 	  --table r3gan_toy2d_ablation_grid --budget mode_collapse --metric modes,hq,kl --out reports/toy2d_ablation/grid
-	test ! -d runs/sweeps/mode_collapse || for t in zoo_ring zoo_grid; do $(PY) -m gan_zoo.report runs/sweeps/mode_collapse \
+	test ! -d $(MC_RUNS) || for t in zoo_ring zoo_grid; do $(PY) -m gan_zoo.report $(MC_RUNS) \
 	  --table $$t --budget mode_collapse --metric modes,hq,kl --out reports/mode_collapse || exit 1; done
-	test ! -d runs/sweeps/mode_collapse || $(PY) -m gan_zoo.paper_tables.zoo runs/sweeps/mode_collapse --out reports/mode_collapse
+	test ! -d $(MC_RUNS) || $(PY) -m gan_zoo.paper_tables.zoo $(MC_RUNS) --out reports/mode_collapse
 
 clean:
 	rm -rf runs reports .pytest_cache

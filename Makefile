@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 ARGS   ?=
 
 .PHONY: install demo train test test-all lint bench bench-r3gan bench-gpu sweep-roadmap sweep-loss-ablation sweep-biggan-ablation \
-  sweep-toy2d-ablation sweep-dirac sweep-mode-collapse reproduce-table \
+  sweep-toy2d-ablation sweep-dirac sweep-mode-collapse sweep-mode-collapse-stacked reproduce-table \
 	clean
 
 install: $(VENV)/.installed
@@ -109,6 +109,11 @@ sweep-mode-collapse: install
 	  experiment=$(MC)/ring/gan,$(MC)/ring/pacgan4,$(MC)/ring/minibatch_discrimination,$(MC)/ring/rpgan_r1r2_pack4 & \
 	OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train -m +sweep=mode_collapse trainer.enable_progress_bar=false $(ARGS) \
 	  experiment=$(MC)/grid/gan,$(MC)/grid/pacgan4,$(MC)/grid/minibatch_discrimination,$(MC)/grid/rpgan_r1r2_pack4; wait
+
+# The stacked-digits half of the mode-collapse benchmark (sweeps/mode_collapse_stacked.yaml): 30 runs, one
+# process, ~20 core-minutes; a re-launch skips finished runs.
+sweep-mode-collapse-stacked: install
+	OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train -m +sweep=mode_collapse_stacked trainer.enable_progress_bar=false $(ARGS)
 
 # The paper's tables rebuilt from your finished runs (see README: sweeps), each with its scale in the caption, the
 # verdict on every claim it tests ("consistent with the paper" / "not reproduced at this scale", computed from

@@ -111,7 +111,7 @@ sweep-mode-collapse: install
 	  experiment=$(MC)/grid/gan,$(MC)/grid/pacgan4,$(MC)/grid/minibatch_discrimination,$(MC)/grid/rpgan_r1r2_pack4; wait
 
 # The stacked-digits half of the mode-collapse benchmark (sweeps/mode_collapse_stacked.yaml): 30 runs, one
-# process, ~20 core-minutes; a re-launch skips finished runs.
+# process, ~15 core-minutes; a re-launch skips finished runs.
 sweep-mode-collapse-stacked: install
 	OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train -m +sweep=mode_collapse_stacked trainer.enable_progress_bar=false $(ARGS)
 

@@ -131,6 +131,8 @@ reproduce-table: install
 	test ! -d runs/sweeps/mode_collapse || for t in zoo_ring zoo_grid; do $(PY) -m gan_zoo.report runs/sweeps/mode_collapse \
 	  --table $$t --metric modes,hq,kl --out reports/mode_collapse || exit 1; done
 	test ! -d runs/sweeps/mode_collapse || $(PY) -m gan_zoo.paper_tables.zoo runs/sweeps/mode_collapse --out reports/mode_collapse
+	test ! -d runs/sweeps/mode_collapse_stacked || for t in zoo_stacked_quarter zoo_stacked_half; do $(PY) -m gan_zoo.report \
+	  runs/sweeps/mode_collapse_stacked --table $$t --metric modes,kl --out reports/mode_collapse_stacked || exit 1; done
 
 clean:
 	rm -rf runs reports .pytest_cache

@@ -28,8 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_zoo.errors import ConfigError
-from gan_zoo.tricks.base import (Wrapped, find_head, materialise_heads, refuse_fake_changing_tricks,
-                                  require_features)
+from gan_zoo.tricks.base import Wrapped, find_head, materialise_heads, refuse_fake_changing_tricks, require_features
 from gan_zoo.tricks.mixture import uniform_index
 
 

@@ -12,9 +12,10 @@ generator) and uniform because ``z_0 ~ N(0, 1)``. Every generator runs on the wh
 statistics stay those of a full batch) and each sample keeps its own generator's output; the parameters are
 all inside G, so the optimizer, EMA and checkpoints cover them. Acts at ``transform_generator``.
 
-MGAN (``classifier_weight`` beta > 0; Hoang et al. Sec. 3, the minimax objective of Eq. 1 with pi_k = 1/K):
+MGAN (``classifier_weight`` beta > 0; Hoang et al. Sec. 3, its minimax objective with mixing weights pi_k = 1/K):
 
-    min_{G_1..K, C} max_D  E_data[log D(x)] + E_{x ~ P_model}[log(1 - D(x))] - beta * sum_k pi_k E_{x ~ P_Gk}[log C_k(x)]
+    min_{G_1..K, C} max_D  E_data[log D(x)] + E_{x ~ P_model}[log(1 - D(x))]
+                           - beta * sum_k pi_k E_{x ~ P_Gk}[log C_k(x)]
 
 A classifier C shares D's trunk and adds one linear layer to K logits (``D.mgan_c`` on ``D.features``, as
 MGAN's C shares all of D's layers but the last). Its term, ``beta * CE(C(h(fake)), k(z))``, is minimised

@@ -26,7 +26,8 @@ def _stats(**rows: list[float]) -> dict[str, RowStats]:
     """row=[modes...] with KL falling as modes rise (log 1000 - log modes, as for a uniform cover)."""
     import math
 
-    return {r: RowStats(values={"modes": v, "kl": [math.log(1000 / m) for m in v]}, runs=len(v)) for r, v in rows.items()}
+    return {r: RowStats(values={"modes": v, "kl": [math.log(1000 / m) for m in v]}, runs=len(v))
+            for r, v in rows.items()}
 
 
 def test_claims_are_judged_from_the_numbers():

@@ -5,7 +5,10 @@ What is timed (fp32, CPU, no optimizer step on either side):
   gan_zoo's ``AdversarialModule._d_loss`` against the official ``AdversarialTraining.
   AccumulateDiscriminatorGradients``;
 - G step: RpGAN's G loss and its backward — ``_g_loss`` against ``AccumulateGeneratorGradients``;
-- gan_zoo's D step without penalties (``regularizer=none``), for the penalty cost ratio;
+- gan_zoo's D step without penalties (``regularizer=none``), for the penalty cost ratio, and the same plain D step
+  on the official networks (``common.official_d_no_penalty``): with them the JSON states
+  ``official_over_same_math_floor_dg``, the largest official/gan_zoo ratio that any implementation of the same
+  math could reach on this machine (R1 + R2 by double backprop cost at least ~2x a plain D step);
 - gan_zoo with the grouped-conv backward switched off (``GAN_ZOO_GROUPED_CONV=off``): the plain model, which
   is the "before" of the optimisation.
 
@@ -85,6 +88,7 @@ def main(argv: list[str] | None = None) -> dict:
         oG, oD = common.official_nets(networks, cfg.model)
         off_d, off_g = common.official_steps(oG, oD, trainer_cls, int(cfg.model.z_dim), real, c, args.gamma)
         fns["official_d"], fns["official_g"] = off_d, off_g
+        fns["official_d_no_penalty"] = common.official_d_no_penalty(oG, oD, int(cfg.model.z_dim), real, c)
         official = {"src": src, "g_params": sum(p.numel() for p in oG.parameters()),
                     "d_params": sum(p.numel() for p in oD.parameters())}
     before = common.load()
@@ -118,6 +122,13 @@ def main(argv: list[str] | None = None) -> dict:
             ratios[f"official_over_gan_zoo_dg_{k}"] = round(off_dg / zoo_dg, 3)
             ratios[f"official_over_gan_zoo_d_{k}"] = round(t["official_d"][key] / t["gan_zoo_d"][key], 3)
             ratios[f"official_over_gan_zoo_g_{k}"] = round(t["official_g"][key] / t["gan_zoo_g"][key], 3)
+            ratios[f"official_penalty_cost_{k}"] = round(t["official_d"][key] / t["official_d_no_penalty"][key], 3)
+            # The most any implementation of the same math could gain here: its D step with R1 + R2 can cost
+            # no less than ~2x the cheaper plain D step (per layer one more input-gradient pass and its backward:
+            # 6 units of work instead of 3), and its G step no less than the cheaper measured G step.
+            floor = 2 * min(t["gan_zoo_d_no_penalty"][key], t["official_d_no_penalty"][key]) + min(
+                t["gan_zoo_g"][key], t["official_g"][key])
+            ratios[f"official_over_same_math_floor_dg_{k}"] = round(off_dg / floor, 3)
             for step in ("d", "g"):
                 zoo_mib, off_mib = t[f"gan_zoo_{step}"]["peak_rss_mib"], t[f"official_{step}"]["peak_rss_mib"]
                 if zoo_mib and off_mib:

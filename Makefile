@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 ARGS   ?=
 
 .PHONY: install demo train test test-all lint bench bench-r3gan bench-gpu sweep-roadmap sweep-loss-ablation sweep-biggan-ablation \
-  sweep-toy2d-ablation sweep-dirac sweep-mode-collapse reproduce-table \
+  sweep-toy2d-ablation sweep-dirac sweep-mode-collapse sweep-mode-collapse-stacked reproduce-table \
 	clean
 
 install: $(VENV)/.installed
@@ -115,6 +115,11 @@ sweep-mode-collapse: install
 	  -m +sweep=mode_collapse trainer.enable_progress_bar=false experiment=$$half seed=$$s $(ARGS) || exit 1; \
 	  done ) & done; wait
 
+# The stacked-digits half of the mode-collapse benchmark (sweeps/mode_collapse_stacked.yaml): 30 runs, one
+# process, ~15 core-minutes; a re-launch skips finished runs.
+sweep-mode-collapse-stacked: install
+	OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train -m +sweep=mode_collapse_stacked trainer.enable_progress_bar=false $(ARGS)
+
 # The paper's tables rebuilt from your finished runs (see README: sweeps), each with its scale in the caption, the
 # verdict on every claim it tests ("consistent with the paper" / "not reproduced at this scale", computed from
 # the numbers) and one self-contained HTML page per study (reports/*/*.html); the Dirac-GAN study runs here.
@@ -136,6 +141,8 @@ reproduce-table: install
 	test ! -d $(MC_RUNS) || for t in zoo_ring zoo_grid; do $(PY) -m gan_zoo.report $(MC_RUNS) \
 	  --table $$t --budget mode_collapse --metric modes,hq,kl --out reports/mode_collapse || exit 1; done
 	test ! -d $(MC_RUNS) || $(PY) -m gan_zoo.paper_tables.zoo $(MC_RUNS) --out reports/mode_collapse
+	test ! -d runs/sweeps/mode_collapse_stacked || for t in zoo_stacked_quarter zoo_stacked_half; do $(PY) -m gan_zoo.report \
+	  runs/sweeps/mode_collapse_stacked --table $$t --metric modes,kl --out reports/mode_collapse_stacked || exit 1; done
 
 clean:
 	rm -rf runs reports .pytest_cache

@@ -61,6 +61,41 @@ TABLES = (ZOO_RING, ZOO_GRID)
 MODES = {"zoo_ring": 8, "zoo_grid": 25}
 
 
+# ---- stacked digits: the unrolled-GAN StackedMNIST table with a small D (PacGAN Table 3) ------------------
+# Metz et al. 2017 (Unrolled GAN) as reprinted with PacGAN's own rows in Lin et al. 2018 Table 3 (shared/
+# reference/zoo.md); our runs: experiments/mode_collapse_stacked/{quarter,half}, sweeps/mode_collapse_stacked.
+STACKED_PROTOCOL = ("StackedMNIST, 1000 modes: 26,000 samples (Metz et al.: 25,600), each channel classified by a "
+                    "pretrained MNIST classifier; modes with at least one sample, reverse KL of the mode histogram "
+                    "to uniform; D has 1/4 or 1/2 of G's filters")
+
+
+def _stacked_rows(values: dict[str, tuple[str, str, str]]) -> tuple[PaperRow, ...]:
+    labels = {"dcgan": "DCGAN (Metz)", "unrolled_1": "Unrolled, 1 step", "unrolled_5": "Unrolled, 5 steps",
+              "unrolled_10": "Unrolled, 10 steps", "pacdcgan2": "PacDCGAN2", "pacdcgan3": "PacDCGAN3",
+              "pacdcgan4": "PacDCGAN4"}
+    return tuple(PaperRow(row, labels[row], labels[row], {"modes": PaperValue(m), "kl": PaperValue(kl)}, note=note)
+                 for row, (m, kl, note) in values.items())
+
+
+def _stacked_table(size: str, fraction: str, values: dict[str, tuple[str, str, str]]) -> PaperTable:
+    return PaperTable(
+        name=f"zoo_stacked_{size}", paper=PAPER,
+        table=f"Table 3 (D = {fraction} G; unrolled rows from Metz et al. 2017)",
+        title=f"StackedMNIST (1000 modes) with a discriminator of {fraction} of G's size: modes, reverse KL",
+        protocol=STACKED_PROTOCOL, metrics=("modes", "kl"), rows=_stacked_rows(values))
+
+
+ZOO_STACKED_QUARTER = _stacked_table("quarter", "1/4", {
+    "dcgan": ("30.6", "5.99", "±20.73 / ±0.42"), "unrolled_1": ("65.4", "5.91", "±34.75 / ±0.14"),
+    "unrolled_5": ("236.4", "4.67", "±63.30 / ±0.43"), "unrolled_10": ("327.2", "4.66", "±74.67 / ±0.46"),
+    "pacdcgan2": ("484.5", "2.61", ""), "pacdcgan3": ("601.3", "2.00", ""), "pacdcgan4": ("667.4", "1.81", "")})
+ZOO_STACKED_HALF = _stacked_table("half", "1/2", {
+    "dcgan": ("628.0", "2.58", "±140.9 / ±0.75"), "unrolled_1": ("523.6", "2.44", "±55.77 / ±0.26"),
+    "unrolled_5": ("732.0", "1.66", "±44.98 / ±0.09"), "unrolled_10": ("817.4", "1.43", "±37.91 / ±0.12"),
+    "pacdcgan2": ("840.7", "1.00", ""), "pacdcgan3": ("866.6", "0.90", ""), "pacdcgan4": ("820.2", "1.15", "")})
+TABLES = (*TABLES, ZOO_STACKED_QUARTER, ZOO_STACKED_HALF)
+
+
 # ---- verdicts ---------------------------------------------------------------------------------------------
 def entry_stats(runs) -> dict[str, dict[str, tuple[float, float | None, int]]]:
     """row -> metric -> (mean, 95 % CI half-width, n) over the finished seeds."""

@@ -181,6 +181,25 @@ def _loss_ablation_claims(prefix: str, modes: int, where: str) -> tuple[Claim, .
     )
 
 
+def _stacked_small_d_claims(table: str, size: str) -> tuple[Claim, ...]:
+    """PacGAN Table 3 (with Metz et al.'s unrolled rows) at D = ``size`` of G, its numbers read from the table."""
+    from gan_zoo.paper_tables import PAPER_TABLES
+
+    paper = PAPER_TABLES[table]
+    d, u, p = ((paper.value(r, "modes").text, paper.value(r, "kl").text) for r in ("dcgan", "unrolled_5", "pacdcgan4"))
+    where = f"PacGAN Table 3, D = {size} G; tested on stacked digits"
+    return (
+        Claim(f"stacked_{size}_unrolled_modes", f"Unrolling D 5 steps covers more modes than DCGAN ({u[0]} vs {d[0]})",
+              where, better_than("unrolled_5", "dcgan", "modes", "Unrolled, 5 steps", "DCGAN")),
+        Claim(f"stacked_{size}_pac4_modes", f"PacDCGAN4 covers more modes than DCGAN ({p[0]} vs {d[0]})", where,
+              better_than("pacdcgan4", "dcgan", "modes", "PacDCGAN4", "DCGAN")),
+        Claim(f"stacked_{size}_pac4_kl", f"PacDCGAN4 has a lower reverse KL than DCGAN ({p[1]} vs {d[1]})", where,
+              better_than("pacdcgan4", "dcgan", "kl", "PacDCGAN4", "DCGAN")),
+        Claim(f"stacked_{size}_pac4_vs_unrolled", f"PacDCGAN4 covers more modes than Unrolled, 5 steps ({p[0]} vs "
+              f"{u[0]})", where, better_than("pacdcgan4", "unrolled_5", "modes", "PacDCGAN4", "Unrolled, 5 steps")),
+    )
+
+
 ROADMAP_STEPS = ("B", "C_rpgan", "C_r2", "D_resnet", "D_no_skips", "E_grouped", "E_inverted")
 
 # table name -> the claims its numbers test
@@ -188,6 +207,8 @@ CLAIMS: dict[str, tuple[Claim, ...]] = {
     "r3gan_loss_ablation": _loss_ablation_claims("smnist_", 1000, "StackedMNIST-style stacked data"),
     "r3gan_toy2d_ablation_ring": _loss_ablation_claims("ring_", 8, "the 2-D ring (8 modes)"),
     "r3gan_toy2d_ablation_grid": _loss_ablation_claims("grid_", 25, "the 2-D grid (25 modes)"),
+    "zoo_stacked_quarter": _stacked_small_d_claims("zoo_stacked_quarter", "1/4"),
+    "zoo_stacked_half": _stacked_small_d_claims("zoo_stacked_half", "1/2"),
     "r3gan_roadmap": (
         Claim("roadmap_e_beats_b", "Config E beats the stripped baseline B (FID 7.045 vs 12.46)", "R3GAN Table 2",
               better_than("E_inverted", "B", "fd", "E (+inverted bottleneck)", "B")),

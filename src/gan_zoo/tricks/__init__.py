@@ -12,7 +12,8 @@ minibatch_std              Karras et al. 2018, Sec. 3            transform_discr
 feature_matching           Salimans et al. 2016, Sec. 3.1        g_objective, check
 unrolled                   Metz et al. 2017                      g_objective
 replay                     Shrivastava et al. 2017               d_fakes (pool in the checkpoint)
-mixture                    Hoang et al. 2018 (uniform baseline)  transform_generator
+mixture                    Hoang et al. 2018 (MGAN; uniform      transform_generator; with classifier_weight:
+                           mixing when classifier_weight = 0)    transform_discriminator, g_objective, d_terms
 diffaugment                Zhao et al. 2020                      d_input, check
 infogan                    Chen et al. 2016                      transform_generator/discriminator, g_objective,
                                                                  d_terms, check

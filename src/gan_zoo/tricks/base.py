@@ -74,3 +74,31 @@ def widen_input_layer(net: nn.Module, m: int, trick: str) -> None:
             setattr(parent, name, new.to(child.weight.device, child.weight.dtype))
             return
     raise ConfigError(f"trick.{trick}: D has no nn.Linear or nn.Conv2d input layer to widen")
+
+
+def refuse_fake_changing_tricks(module, trick: str, why: str) -> None:
+    """ConfigError if another trick of ``module`` changes which fakes D is shown (``d_fakes``) or packs them."""
+    for name, part in module.hooks.parts.items():
+        if callable(getattr(part, "d_fakes", None)) or type(part).__name__ == "Pack":
+            raise ConfigError(f"trick.{trick} with trick.{name}: {why}; drop one of them")
+
+
+def find_head(D: nn.Module, name: str) -> nn.Module | None:
+    """The submodule called ``name`` that a trick attached to D (or to a net D wraps)."""
+    for m in D.modules():
+        head = m._modules.get(name)
+        if head is not None:
+            return head
+    return None
+
+
+def materialise_heads(module, head: nn.Module) -> None:
+    """Run one no-grad forward of ``head`` on D's features of two fakes, so its lazy layers get their shapes
+    before the optimizers exist (train/eval modes restored)."""
+    with torch.no_grad():
+        was = module.G.training, module.D.training
+        module.G.eval(), module.D.eval()
+        z = torch.randn(2, module.G.z_dim)
+        c = None if not module.G.c_dim else torch.zeros(2, module.G.c_dim)
+        head(module.D.features(module.G(z, c), c))
+        module.G.train(was[0]), module.D.train(was[1])

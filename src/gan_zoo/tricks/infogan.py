@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_zoo.errors import ConfigError
-from gan_zoo.tricks.base import Wrapped, require_features
+from gan_zoo.tricks.base import Wrapped, find_head, materialise_heads, refuse_fake_changing_tricks, require_features
 from gan_zoo.tricks.mixture import uniform_index
 
 
@@ -83,29 +83,16 @@ class InfoGAN(nn.Module):
         return D
 
     def check(self, module) -> None:
-        for name, part in module.hooks.parts.items():
-            if callable(getattr(part, "d_fakes", None)) or type(part).__name__ == "Pack":
-                raise ConfigError(f"trick.infogan with trick.{name}: Q needs the codes of the very fakes D is "
-                                  f"shown; drop one of them")
+        refuse_fake_changing_tricks(module, "infogan", "Q needs the codes of the very fakes D is shown")
         q = self._q(module.D)
         if q is None:
             raise ConfigError("trick.infogan: the discriminator has no Q head (trick order: infogan must come "
                               "after tricks that wrap D)")
-        with torch.no_grad():  # materialise the lazy layer before the optimizers exist
-            was = module.G.training, module.D.training
-            module.G.eval(), module.D.eval()
-            z = torch.randn(2, module.G.z_dim)
-            c = None if not module.G.c_dim else torch.zeros(2, module.G.c_dim)
-            q(module.D.features(module.G(z, c), c))
-            module.G.train(was[0]), module.D.train(was[1])
+        materialise_heads(module, q)  # before the optimizers exist
 
     @staticmethod
     def _q(D: nn.Module):
-        for m in D.modules():
-            q = m._modules.get("info_q")
-            if q is not None:
-                return q
-        return None
+        return find_head(D, "info_q")
 
     def info_loss(self, D: nn.Module, h: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """-L_I (Eq. 4) up to constants: CE of the categorical code + unit-Gaussian NLL of the continuous ones."""

@@ -16,7 +16,8 @@ from gan_zoo.paths import CONF_DIR
 from tests.helpers import train_run
 
 ROWS = [r.row for r in R3GAN_ROADMAP.rows]  # A, B, C_rpgan, C_r2, D_resnet, D_no_skips, E_grouped, E_inverted
-SCALES = {"ffhq256": ("paper", "fid"), "cpu_mini": ("cpu_mini", "fd"), "cpu_16px": ("cpu_16px", "fd")}  # -> budget.name, metrics.primary
+# scale -> budget.name, metrics.primary
+SCALES = {"ffhq256": ("paper", "fid"), "cpu_mini": ("cpu_mini", "fd"), "cpu_16px": ("cpu_16px", "fd")}
 RESOLUTION = {"ffhq256": 256, "cpu_mini": 8, "cpu_16px": 16}
 
 # Table 2's change from the predecessor row: (key prefixes allowed to differ, keys that must differ).

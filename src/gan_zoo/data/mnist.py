@@ -9,7 +9,8 @@ A root is searched as given, then in torchvision's layout ``<root>/<MNIST|Fashio
 
 ``resolution: 32`` zero-pads the 28x28 images by 2 pixels on every side (the digit keeps its pixels and
 scale). ``resolution: 16`` (a CPU scale, not any paper's) pads to 32 the same way, then averages each 2x2 block
-(an exact area downsample, rounded half up): the digit keeps its place and shape at half the size. ``channels: 3`` repeats the grey channel into R, G and B, for RGB networks.
+(an exact area downsample, rounded half up): the digit keeps its place and shape at half the size.
+``channels: 3`` repeats the grey channel into R, G and B, for RGB networks.
 ``split`` is ``train`` (60k), ``test`` (10k) or ``train+test`` (70k).
 """
 

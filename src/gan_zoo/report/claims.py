@@ -88,8 +88,8 @@ def better_than(a: str, b: str, metric: str, label_a: str, label_b: str):
     def judge(stats: dict[str, RowStats]) -> tuple[str, str]:
         sa, sb = stats.get(a), stats.get(b)
         ma, mb = sa and sa.mean_ci(metric), sb and sb.mean_ci(metric)
-        if sa is None or sb is None:
-            absent = " and ".join(lab for lab, st in ((label_a, sa), (label_b, sb)) if st is None)
+        if not (sa and sa.runs) or not (sb and sb.runs):
+            absent = " and ".join(lab for lab, st in ((label_a, sa), (label_b, sb)) if not (st and st.runs))
             return NOT_TESTED, f"{metric}: {absent} not run at this scale"
         if not ma or not mb:
             return NOT_TESTED, f"{metric}: {label_a} or {label_b} has fewer than 2 finished seeds"
@@ -158,7 +158,7 @@ def monotone_steps(rows: tuple[str, ...], metric: str):
     lower = metric in LOWER_IS_BETTER
 
     def judge(stats: dict[str, RowStats]) -> tuple[str, str]:
-        run = [r for r in rows if r in stats]
+        run = [r for r in rows if r in stats and stats[r].runs]
         means = {r: stats[r].mean_ci(metric) for r in run if stats[r].mean_ci(metric)}
         missing = [r for r in run if r not in means]
         if missing or len(run) < 2:
@@ -172,7 +172,7 @@ def monotone_steps(rows: tuple[str, ...], metric: str):
         good = sum(ok for _, _, ok, _, _ in steps)
         text = "; ".join(f"{p}→{n} {d:+.3g} {'✓' if ok else '✗'} ({'sep' if sep else 'overlap'})"
                          for p, n, ok, d, sep in steps)
-        skipped = [r for r in rows if r not in stats]
+        skipped = [r for r in rows if r not in run]
         text += f" (rows not run: {', '.join(skipped)})" if skipped else ""
         return (CONSISTENT if good == len(steps) else NOT_REPRODUCED), (
             f"{metric}: {good}/{len(steps)} steps improve: {text}")

@@ -162,6 +162,9 @@ def test_roadmap_steps_over_the_rows_run():
     assert "A not run at this scale" in e_a.evidence
     assert steps.evidence.startswith("fd: 3/3 steps improve: B→C_r2 -20 ✓ (sep); C_r2→D_no_skips -30 ✓ (sep)")
     assert "(rows not run: C_rpgan, D_resnet, E_grouped)" in steps.evidence
+    # spread 1 (half-width 12.7 per row): B→C's 20 is inside the two intervals (25.4), C→D's 30 is not
+    steps = verdicts("r3gan_roadmap", stats(subset, spread=1.0))[2]
+    assert "B→C_r2 -20 ✓ (overlap); C_r2→D_no_skips -30 ✓ (sep)" in steps.evidence
     # D worse than C: that step fails and the claim is not reproduced; at seeds' spread 10 (half-width 127)
     # every interval overlaps, so E's lead of 100 over B is not separated either
     e_b, _, steps = verdicts("r3gan_roadmap", stats({**subset, "D_no_skips": 185}, spread=10.0))

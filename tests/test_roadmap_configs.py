@@ -16,7 +16,9 @@ from gan_zoo.paths import CONF_DIR
 from tests.helpers import train_run
 
 ROWS = [r.row for r in R3GAN_ROADMAP.rows]  # A, B, C_rpgan, C_r2, D_resnet, D_no_skips, E_grouped, E_inverted
-SCALES = {"ffhq256": ("paper", "fid"), "cpu_mini": ("cpu_mini", "fd")}  # -> budget.name, metrics.primary
+# scale -> budget.name, metrics.primary
+SCALES = {"ffhq256": ("paper", "fid"), "cpu_mini": ("cpu_mini", "fd"), "cpu_16px": ("cpu_16px", "fd")}
+RESOLUTION = {"ffhq256": 256, "cpu_mini": 8, "cpu_16px": 16}
 
 # Table 2's change from the predecessor row: (key prefixes allowed to differ, keys that must differ).
 MODEL_KEYS = ("model.",)
@@ -73,7 +75,7 @@ def test_row_sets_the_report_keys(rows, scale, row):
     assert (cfg.table.name, cfg.table.row, cfg.table.change) == ("r3gan_roadmap", row, paper_row.change)
     assert cfg.name == f"roadmap_{scale}_{row}"
     assert (cfg.budget.name, cfg.metrics.primary) == SCALES[scale]
-    assert cfg.dataset.resolution == (256 if scale == "ffhq256" else 8)
+    assert cfg.dataset.resolution == RESOLUTION[scale]
     assert cfg.model.c_dim == 0  # unconditional, as Table 2
 
 
@@ -164,3 +166,36 @@ def test_loss_ablation_runs_longer_at_budget_cpu_long():
         "budget.name", "budget.total_kimg", "budget.eval_every_kimg"}
     assert OmegaConf.to_container(long.hydra.sweep, resolve=True)["subdir"].endswith("gan_r1/budget=cpu_long,seed=0")
 
+
+
+@pytest.mark.parametrize("row", ROWS)
+def test_cpu_16px_row_is_the_cpu_mini_row_on_16px_data(rows, row):
+    """Only the scale changes (data, budget, the classifier behind fd and the evaluation's sample count):
+    the models, loss, penalties and schedule are the cpu_mini row's, at the data's 16 px."""
+    mini, px16 = rows["cpu_mini", row], rows["cpu_16px", row]
+    changed = changed_keys(mini, px16)
+    assert {"dataset._target_", "dataset.resolution", "budget.name", "budget.total_kimg", "metrics.classifier",
+            "metrics.num_samples"} <= changed
+    assert all(k.startswith(("dataset.", "budget.", "metrics.classifier", "metrics.num_samples")) for k in changed), (
+        sorted(changed))
+    assert px16.dataset.family == "fmnist" and px16.model.resolution == 16
+    assert (px16.batch_size, px16.total_kimg, px16.metrics.every_kimg, px16.metrics.num_samples) == (64, 16, 8, 10000)
+    assert px16.metrics.extractor == "classifier:fmnist16" and px16.metrics.primary == "fd"
+
+
+def test_cpu_16px_row_trains_one_iteration(tmp_path):
+    """The largest 16 px row builds at 16 px (one more stage than at 8) and steps; metrics off (no classifier)."""
+    status = train_run(["experiment=roadmap/cpu_16px/E_inverted", "budget.batch_size=8", "total_kimg=0.008",
+                        "dataset.num_images=500", "metrics=none", "callbacks.samples.every_kimg=1000"], tmp_path)
+    assert status["state"] == "finished" and status["kimg"] == pytest.approx(0.008)
+
+
+def test_roadmap16_sweep_runs_seeds_of_four_rows():
+    cfg = compose_cfg(["+sweep=roadmap16"], hydra=True)
+    assert cfg.name == "roadmap16" and cfg.on_divergence == "record"
+    experiments = [e.strip() for e in cfg.hydra.sweeper.params.experiment.split(",")]
+    assert experiments == [f"roadmap/cpu_16px/{r}" for r in ("B", "C_r2", "D_no_skips", "E_inverted")]
+    assert cfg.hydra.sweeper.params.seed == "0,1"
+    job = compose_cfg(["+sweep=roadmap16", "experiment=roadmap/cpu_16px/D_no_skips", "seed=1"], hydra=True)
+    assert job.name == "roadmap16" and job.budget.name == "cpu_16px" and job.table.row == "D_no_skips"
+    assert OmegaConf.to_container(job.hydra.sweep, resolve=True)["subdir"] == "roadmap/cpu_16px/D_no_skips/seed=1"

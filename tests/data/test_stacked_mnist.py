@@ -87,3 +87,38 @@ def test_bad_num_images_and_resolution(tmp_path, fx):
     with pytest.raises(ConfigError) as e:
         fx.make_dataset("stacked_mnist", tmp_path, resolution=64)
     assert "dataset.resolution" in fx.one_line(e)
+
+
+def test_halve_images_is_the_rounded_2x2_mean():
+    """Hand-computed: blocks (0+1+2+3 + 2)//4 = 2, (255*3+254 + 2)//4 = 255, (1+1+1+2 + 2)//4 = 1, 7 -> 7."""
+    from gan_zoo.data.mnist import halve_images
+
+    img = np.array([[0, 1, 255, 255], [2, 3, 255, 254], [1, 1, 7, 7], [1, 2, 7, 7]], dtype=np.uint8)
+    out = halve_images(img[None, None])
+    assert out.dtype == np.uint8 and out.shape == (1, 1, 2, 2)
+    assert out[0, 0].tolist() == [[2, 255], [1, 7]]
+    with pytest.raises(ConfigError):
+        halve_images(np.zeros((3, 3), np.uint8))
+
+
+def test_16px_set_is_the_32px_set_area_downsampled(tmp_path, fx):
+    """Same seed, same draws: each 16 px pixel is the rounded mean of its 2x2 block of the zero-padded 32 px
+    image (the garment keeps its place; no border offset)."""
+    fx.write_idx_dir(tmp_path / "mnist", n_train=20, n_test=10)
+    big = fx.make_dataset("stacked_mnist", tmp_path, num_images=40, seed=5, resolution=32)
+    small = fx.make_dataset("stacked_mnist", tmp_path, num_images=40, seed=5, resolution=16)
+    assert small.images.shape == (40, 3, 16, 16) and np.array_equal(small.digit_indices, big.digit_indices)
+    i, k, y, x = 7, 1, 5, 9
+    block = big.images[i, k, 2 * y:2 * y + 2, 2 * x:2 * x + 2].astype(int)
+    assert int(small.images[i, k, y, x]) == (block.sum() + 2) // 4
+    assert small.images[:, :, 0].max() == 0 and small.images[:, :, 15].max() == 0  # the 2 px padding -> 1 px
+    with pytest.raises(ConfigError) as e:
+        fx.make_dataset("stacked_mnist", tmp_path, resolution=24)
+    assert "16 (zero-padded to 32, then 2x2 area-downsampled)" in fx.one_line(e)
+
+
+@needs_fmnist
+def test_stacked_fmnist16_preset(tmp_path, fx):
+    ds = fx.make_dataset("stacked_fmnist16", tmp_path, num_images=2000)
+    assert ds.images.shape == (2000, 3, 16, 16) and ds.info.name == "stacked_fmnist"
+    assert ds.num_classes == 1000 and ds.images.max() > 200  # real garments, not blank

@@ -161,3 +161,33 @@ def test_roadmap_claims_from_synthetic_numbers():
     v = [x.status for x in verdicts("r3gan_roadmap", stats(cpu))]
     assert v == [NOT_REPRODUCED, CONSISTENT, NOT_REPRODUCED]
     assert verdicts("r3gan_roadmap", {})[0].status == NOT_TESTED
+
+
+def test_roadmap_steps_over_the_rows_run():
+    """A CPU scale runs B, C (+R2), D (-output skips), E (+inverted): the steps are judged between those rows
+    (rows not run are named, not counted as failures), and A's claim is untested, not refuted."""
+    from gan_zoo.report.claims import RowStats, verdicts
+
+    def stats(fd_by_row, spread=0.5):  # 2 seeds v ± spread: 95 % half-width t(0.975, 1) * spread = 12.7 * spread
+        return {row: RowStats({"fd": [v - spread, v + spread]}, 0, 2) for row, v in fd_by_row.items()}
+
+    subset = {"B": 200, "C_r2": 180, "D_no_skips": 150, "E_inverted": 100}
+    # the report hands every row of the paper's table over, the rows without runs as empty RowStats
+    not_run = {r: RowStats() for r in ("A", "C_rpgan", "D_resnet", "E_grouped")}
+    e_b, e_a, steps = verdicts("r3gan_roadmap", {**not_run, **stats(subset)})
+    assert (e_b.status, e_a.status, steps.status) == (CONSISTENT, NOT_TESTED, CONSISTENT)
+    assert "A not run at this scale" in e_a.evidence
+    assert steps.evidence.startswith("fd: 3/3 steps improve: B→C_r2 -20 ✓ (sep); C_r2→D_no_skips -30 ✓ (sep)")
+    assert "(rows not run: C_rpgan, D_resnet, E_grouped)" in steps.evidence
+    # spread 1 (half-width 12.7 per row): B→C's 20 is inside the two intervals (25.4), C→D's 30 is not
+    steps = verdicts("r3gan_roadmap", stats(subset, spread=1.0))[2]
+    assert "B→C_r2 -20 ✓ (overlap); C_r2→D_no_skips -30 ✓ (sep)" in steps.evidence
+    # D worse than C: that step fails and the claim is not reproduced; at seeds' spread 10 (half-width 127)
+    # every interval overlaps, so E's lead of 100 over B is not separated either
+    e_b, _, steps = verdicts("r3gan_roadmap", stats({**subset, "D_no_skips": 185}, spread=10.0))
+    assert steps.status == NOT_REPRODUCED and "2/3 steps improve" in steps.evidence
+    assert "C_r2→D_no_skips +5 ✗ (overlap)" in steps.evidence and e_b.status == NOT_REPRODUCED
+    # a row that was run with one finished seed leaves the claim untested
+    one_seed = {**stats(subset), "C_r2": RowStats({"fd": [180.0]}, 1, 2)}
+    assert verdicts("r3gan_roadmap", one_seed)[2].status == NOT_TESTED
+    assert verdicts("r3gan_roadmap", stats({"B": 200}))[2].status == NOT_TESTED

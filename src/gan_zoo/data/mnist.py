@@ -8,7 +8,9 @@
 A root is searched as given, then in torchvision's layout ``<root>/<MNIST|FashionMNIST>/raw``.
 
 ``resolution: 32`` zero-pads the 28x28 images by 2 pixels on every side (the digit keeps its pixels and
-scale); it never resizes. ``channels: 3`` repeats the grey channel into R, G and B, for RGB networks.
+scale). ``resolution: 16`` (a CPU scale, not any paper's) pads to 32 the same way, then averages each 2x2 block
+(an exact area downsample, rounded half up): the digit keeps its place and shape at half the size.
+``channels: 3`` repeats the grey channel into R, G and B, for RGB networks.
 ``split`` is ``train`` (60k), ``test`` (10k) or ``train+test`` (70k).
 """
 
@@ -24,7 +26,7 @@ from gan_zoo.errors import ConfigError, DataError
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 NATIVE_RESOLUTION = 28
-RESOLUTIONS = (28, 32)
+RESOLUTIONS = (16, 28, 32)
 
 # family -> (torchvision class name, human name, offline hint)
 FAMILIES = {
@@ -80,7 +82,8 @@ def resolve_idx_dir(root: str | Path, family: str = "mnist", download: bool = Fa
 def check_resolution(resolution: int) -> int:
     if resolution not in RESOLUTIONS:
         raise ConfigError(
-            f"dataset.resolution = {resolution}: MNIST-format images are 28x28; use 28, or 32 (zero-padded)"
+            f"dataset.resolution = {resolution}: MNIST-format images are 28x28; use 28, 32 (zero-padded) "
+            "or 16 (zero-padded to 32, then 2x2 area-downsampled)"
         )
     return int(resolution)
 
@@ -97,6 +100,16 @@ def pad_images(images: np.ndarray, resolution: int) -> np.ndarray:
     return np.pad(images, pad, mode="constant", constant_values=0)
 
 
+def halve_images(images: np.ndarray) -> np.ndarray:
+    """2x2 area downsample of uint8 ``[..., H, W]`` images (H, W even): each output pixel is its block's
+    mean, rounded half up (``(sum + 2) // 4``), so a constant block keeps its value exactly."""
+    h, w = images.shape[-2:]
+    if h % 2 or w % 2:
+        raise ConfigError(f"images are {h}x{w}: a 2x2 area downsample needs even sides")
+    blocks = images.reshape(*images.shape[:-2], h // 2, 2, w // 2, 2).astype(np.uint16)
+    return ((blocks.sum(axis=(-3, -1)) + 2) // 4).astype(np.uint8)
+
+
 def load_idx_images(
     root: str | Path, family: str, split: str, resolution: int, download: bool = False
 ) -> tuple[np.ndarray, np.ndarray, Path]:
@@ -106,6 +119,8 @@ def load_idx_images(
     images, labels = read_idx_split(directory, split)
     if images.shape[1:] != (NATIVE_RESOLUTION, NATIVE_RESOLUTION):
         raise DataError(f"{directory}: images are {images.shape[1:]}, expected 28x28 MNIST-format images")
+    if resolution < NATIVE_RESOLUTION:
+        return halve_images(pad_images(images, 2 * resolution)), labels, directory
     return pad_images(images, resolution), labels, directory
 
 

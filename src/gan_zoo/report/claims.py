@@ -88,6 +88,9 @@ def better_than(a: str, b: str, metric: str, label_a: str, label_b: str):
     def judge(stats: dict[str, RowStats]) -> tuple[str, str]:
         sa, sb = stats.get(a), stats.get(b)
         ma, mb = sa and sa.mean_ci(metric), sb and sb.mean_ci(metric)
+        if not (sa and sa.runs) or not (sb and sb.runs):
+            absent = " and ".join(lab for lab, st in ((label_a, sa), (label_b, sb)) if not (st and st.runs))
+            return NOT_TESTED, f"{metric}: {absent} not run at this scale"
         if not ma or not mb:
             return NOT_TESTED, f"{metric}: {label_a} or {label_b} has fewer than 2 finished seeds"
         sign = -1.0 if lower else 1.0
@@ -146,20 +149,31 @@ def r1_alone_fails(rows: tuple[str, ...], modes: int, control: tuple[str, ...] =
 
 
 def monotone_steps(rows: tuple[str, ...], metric: str):
-    """Every step of ``rows`` (in order) improves ``metric`` (means; each step listed)."""
+    """Every step of ``rows`` (in order) improves ``metric`` (means; each step listed).
+
+    Rows without any run are left out (a CPU scale may run a subset, e.g. B, C (+R2), D (-skips), E): the steps
+    are then between consecutive rows that were run, each the sum of Table 2's changes in between. A row that
+    was run but has fewer than 2 finished seeds leaves the claim untested. Each step's text also says whether
+    the two rows' 95 % intervals are separated (``sep``) or overlap (``overlap``)."""
     lower = metric in LOWER_IS_BETTER
 
     def judge(stats: dict[str, RowStats]) -> tuple[str, str]:
-        means = {r: stats[r].mean_ci(metric) for r in rows if r in stats and stats[r].mean_ci(metric)}
-        if len(means) < len(rows):
-            missing = [r for r in rows if r not in means]
-            return NOT_TESTED, f"{metric}: fewer than 2 finished seeds in {', '.join(missing)}"
+        run = [r for r in rows if r in stats and stats[r].runs]
+        means = {r: stats[r].mean_ci(metric) for r in run if stats[r].mean_ci(metric)}
+        missing = [r for r in run if r not in means]
+        if missing or len(run) < 2:
+            return NOT_TESTED, (f"{metric}: fewer than 2 finished seeds in {', '.join(missing)}" if missing else
+                                f"{metric}: fewer than 2 of the rows {', '.join(rows)} were run")
         steps = []
-        for prev, nxt in zip(rows, rows[1:]):
+        for prev, nxt in zip(run, run[1:]):
             d = means[nxt][0] - means[prev][0]
-            steps.append((prev, nxt, (d < 0) if lower else (d > 0), d))
-        good = sum(ok for *_, ok, _ in steps)
-        text = "; ".join(f"{p}→{n} {d:+.3g} {'✓' if ok else '✗'}" for p, n, ok, d in steps)
+            sep = abs(d) > means[nxt][1] + means[prev][1]
+            steps.append((prev, nxt, (d < 0) if lower else (d > 0), d, sep))
+        good = sum(ok for _, _, ok, _, _ in steps)
+        text = "; ".join(f"{p}→{n} {d:+.3g} {'✓' if ok else '✗'} ({'sep' if sep else 'overlap'})"
+                         for p, n, ok, d, sep in steps)
+        skipped = [r for r in rows if r not in run]
+        text += f" (rows not run: {', '.join(skipped)})" if skipped else ""
         return (CONSISTENT if good == len(steps) else NOT_REPRODUCED), (
             f"{metric}: {good}/{len(steps)} steps improve: {text}")
 

@@ -86,7 +86,7 @@ def scale_caption(runs: list[Run], metrics: list[str]) -> str:
         return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in vs) or "unknown"
 
     data = join(values("dataset._target_")).replace("gan_zoo.data.", "")
-    kinds = values("dataset.kind")
+    kinds = values("dataset.kind") + values("dataset.family")  # toy2d's ring/grid; StackedMNIST's mnist/fmnist
     data += f" ({join(kinds)})" if kinds else ""
     res = values("dataset.resolution")
     res_text = f"{join(res)} px" if res else "points (no resolution)"

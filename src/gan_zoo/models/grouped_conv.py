@@ -18,6 +18,11 @@ so under ``create_graph=True`` (the penalty's pass) autograd records a plain gro
 op whose backward oneDNN runs with native groups - instead of a ``convolution_backward`` node. Second-order
 gradients are those of the same function (checked with ``torch.autograd.gradgradcheck`` in the tests).
 
+A first-order backward (grad mode off inside ``backward``: no ``create_graph``, as in the G step and the plain
+part of every D step) never gets differentiated, so it calls PyTorch's fused ``convolution_backward`` for both
+gradients at once instead; measured on one core at config E's shapes (batch 8), that is 1.01x (grouped 3x3,
+32 px), 1.06x (16 px) and 1.39x (the depthwise stride-2 downsampler) faster than the differentiable form.
+
 The input-gradient pass of a penalty asks only for ``d/dx``: the weight gradient is skipped then (autograd
 tells a custom Function which inputs require grad, not which are wanted by this ``autograd.grad`` call, so
 we ask the engine whether the weight's gradient node will run: ``torch._C._will_engine_execute_node``).
@@ -103,10 +108,17 @@ class GroupedConv2d(torch.autograd.Function):
     def backward(ctx, gy):
         x, weight = ctx.saved_tensors
         s, p, g = ctx.stride, ctx.padding, ctx.groups
+        want_x, want_w = _engine_wants(ctx, 0), _engine_wants(ctx, 1)
+        if not torch.is_grad_enabled():
+            # A first-order backward (no create_graph: the G step, the plain part of a D step): nothing will
+            # differentiate this pass, so PyTorch's own fused kernel computes both gradients in one call.
+            gx, gw, _ = torch.ops.aten.convolution_backward(
+                gy, x, weight, None, [s, s], [p, p], [1, 1], False, [0, 0], g, [want_x, want_w, False])
+            return gx, gw, None, None, None
         gx = gw = None
-        if _engine_wants(ctx, 0):
+        if want_x:
             gx = input_grad(gy, weight, x.shape, s, p, g)
-        if _engine_wants(ctx, 1):
+        if want_w:
             gw = torch.ops.aten.convolution_backward(
                 gy, x, weight, None, [s, s], [p, p], [1, 1], False, [0, 0], g, [False, True, False]
             )[1]

@@ -136,8 +136,8 @@ sweep-mode-collapse-stacked: install
 # the numbers) and one self-contained HTML page per study (reports/*/*.html); the Dirac-GAN study runs here.
 reproduce-table: install
 	$(PY) -m gan_zoo.report runs/sweeps/roadmap --table r3gan_roadmap --budget cpu_mini --out reports/roadmap
-	test ! -d runs/sweeps/roadmap16 || $(PY) -m gan_zoo.report runs/sweeps/roadmap16 --table r3gan_roadmap \
-	  --budget cpu_16px --out reports/roadmap16
+	test ! -d runs/sweeps/roadmap16 || for at in "" "--at-kimg 8"; do $(PY) -m gan_zoo.report runs/sweeps/roadmap16 \
+	  --table r3gan_roadmap --budget cpu_16px --out reports/roadmap16 $$at || exit 1; done
 	$(PY) -m gan_zoo.report runs/sweeps/stackedmnist_loss_ablation --table r3gan_loss_ablation --metric modes,kl \
 	  --budget $(ABLATION_BUDGET) --out reports/loss_ablation/$(ABLATION_BUDGET)
 	test ! -d runs/sweeps/stackedmnist_loss_ablation || $(PY) -m gan_zoo.report.budget runs/sweeps/stackedmnist_loss_ablation \

@@ -191,3 +191,33 @@ def test_roadmap_steps_over_the_rows_run():
     one_seed = {**stats(subset), "C_r2": RowStats({"fd": [180.0]}, 1, 2)}
     assert verdicts("r3gan_roadmap", one_seed)[2].status == NOT_TESTED
     assert verdicts("r3gan_roadmap", stats({"B": 200}))[2].status == NOT_TESTED
+
+
+def test_at_kimg_is_the_table_as_it_stood_then(tmp_path):
+    """A run evaluated at K counts as finished there with its value at K; one not yet there keeps its state
+    and has no value (never another kimg's value)."""
+    from gan_zoo.report.runs import Run, at_kimg
+
+    def run(state, *kimgs):
+        entries = [{"metric": "fd[classifier:x]", "value": 100.0 + k, "kimg": k, "wall_clock_s": 10.0 * k}
+                   for k in kimgs]
+        return Run(tmp_path, state=state, status={"state": state, "kimg": 16.0, "wall_clock_s": 999.0},
+                   metrics=entries)
+
+    done = at_kimg(run("finished", 8.0, 16.0), 8.0)
+    assert done.state == "finished" and [e["value"] for e in done.metrics] == [108.0]
+    assert (done.status["kimg"], done.status["wall_clock_s"]) == (8.0, 80.0)
+    assert at_kimg(run("running", 8.032), 8.0).state == "finished"  # evaluated one iteration past 8 kimg
+    late = at_kimg(run("running", 8.0), 16.0)
+    assert late.state == "running" and late.metrics == []
+    assert at_kimg(run("diverged", 8.0), 8.0).state == "finished"  # it diverged after 8 kimg
+    assert at_kimg(run("diverged", 8.0), 16.0).state == "diverged"
+    gap = at_kimg(run("finished", 8.0, 16.0), 12.0)
+    assert gap.state == "finished" and gap.metrics == []  # "no value" in the table, not the 8 kimg one
+    # through the CLI: files carry the kimg, the caption says which evaluation
+    out, _, md = _report(tmp_path / "full", [5, 6, 5])
+    assert report_main([str(tmp_path / "full" / "runs"), "--table", TABLE, "--metric", "modes,hq,kl", "--out",
+                        str(out), "--at-kimg", "150"]) == 0
+    at = (out / f"{TABLE}_at150kimg.md").read_text()
+    assert "at its evaluation at 150 kimg" in at and "values at 150 kimg." in at
+    assert _verdicts(at) == _verdicts(md)

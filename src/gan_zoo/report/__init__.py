@@ -1,6 +1,7 @@
 """gan-zoo-report: rebuild a paper table from the user's own run directories, the paper's numbers beside them.
 
     gan-zoo-report <runs_root> [--table r3gan_roadmap] [--budget cpu_mini] [--out reports/<name>] [--metric m1,m2]
+                  [--at-kimg K]
 
 Reads only the run directory contract (docs/architecture.md): ``config.yaml`` (``name``, ``seed``,
 ``table.name``, ``table.row``, ``table.variant``, ``table.change``, ``table.also``, ``budget.name``,
@@ -10,7 +11,9 @@ value (highest kimg) of a metric; the seeds of a row (one line per ``table.varia
 R1-only row) are averaged with a 95 % confidence interval. Diverged, failed, running, unreadable and missing
 runs are shown in the cell, never averaged and never dropped. Writes ``<out>/<table>.md``, ``.tex``, ``.csv``
 ``<table>_curves.png`` and ``<table>.html`` (one self-contained page: tables, curves, sample grids and the
-verdict on each claim the table tests, :mod:`gan_zoo.report.claims`).
+verdict on each claim the table tests, :mod:`gan_zoo.report.claims`). ``--at-kimg K`` builds the same table
+from each run's evaluation at K kimg instead (files ``<table>_atKkimg.*``): where a claim appears and where it
+goes within one sweep.
 
     runs.py    the run directory contract, read defensively
     table.py   grouping, aggregation and the cells of one table
@@ -82,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="output folder (default reports/<table>)")
     parser.add_argument("--metric", help="metric name(s), comma-separated (default: metrics.primary)")
     parser.add_argument("--budget", help="budget.name of the runs to report (needed when a tree holds several)")
+    parser.add_argument("--at-kimg", type=float, help="the table as it stood at this evaluation (kimg) of each "
+                        "run; files get the suffix _at<K>kimg")
     args = parser.parse_args(argv)
 
     def warn(message: str) -> None:
@@ -89,11 +94,12 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         runs, table, metrics = collect(args.runs_root, args.table, args.metric, warn, args.budget)
-        report = build_report(runs, table, metrics)
+        report = build_report(runs, table, metrics, args.at_kimg)
         out = args.out or Path("reports") / table
         out.mkdir(parents=True, exist_ok=True)
-        paths = [out / f"{table}.md", out / f"{table}.tex", out / f"{table}.csv", out / f"{table}_curves.png",
-                 out / f"{table}.html"]
+        stem = table if args.at_kimg is None else f"{table}_at{args.at_kimg:g}kimg"
+        paths = [out / f"{stem}.md", out / f"{stem}.tex", out / f"{stem}.csv", out / f"{stem}_curves.png",
+                 out / f"{stem}.html"]
         markdown = to_markdown(report)
         paths[0].write_text(markdown)
         paths[1].write_text(to_latex(report))

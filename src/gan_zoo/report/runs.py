@@ -7,7 +7,7 @@ never a crash, so one bad directory cannot hide a sweep's other runs.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -109,3 +109,22 @@ def metric_series(run: Run, metric: str) -> list[dict]:
             raise ConfigError(f"--metric {metric} matches {', '.join(names)} in {run.path}; pass a full name")
         entries = [e for e in run.metrics if e["metric"] in names]
     return [e for _, e in sorted(enumerate(entries), key=lambda ie: (ie[1]["kimg"], ie[0]))]
+
+
+def at_kimg(run: Run, kimg: float, tol: float = 0.5) -> Run:
+    """The run as it stood at its evaluation at ``kimg`` (within ``tol`` kimg): later entries dropped, and a
+    run evaluated there counts as finished at that point, whatever happened after (a later divergence or a
+    still running run). A run without that evaluation keeps its state (running, diverged, ...), with no values
+    (a finished one then shows "no value"): its last value would belong to another kimg."""
+    entries = [e for e in run.metrics if e["kimg"] <= kimg + tol]
+    reached = any(abs(e["kimg"] - kimg) <= tol for e in entries)
+    if run.unreadable:
+        return run
+    status = dict(run.status)
+    if status.get("kimg") is not None:
+        status["kimg"] = min(float(status["kimg"]), kimg)
+    clocks = [e["wall_clock_s"] for e in entries if abs(e["kimg"] - kimg) <= tol and e.get("wall_clock_s")]
+    if reached and clocks:
+        status["wall_clock_s"] = max(clocks)
+    return replace(run, metrics=entries if reached else [], status=status,
+                   state="finished" if reached else run.state)

@@ -184,8 +184,14 @@ def row_label(row_id: str, variant: str | None) -> str:
     return row_id if variant is None else f"{row_id} ({variant})"
 
 
-def build_report(runs: list[Run], table: str, metrics: list[str]) -> Report:
-    """One line per (row, variant) of ``group_runs`` with every column filled."""
+def build_report(runs: list[Run], table: str, metrics: list[str], at_kimg: float | None = None) -> Report:
+    """One line per (row, variant) of ``group_runs`` with every column filled; with ``at_kimg`` the runs as
+    they stood at that evaluation (:func:`gan_zoo.report.runs.at_kimg`), so a claim's verdict can be read
+    at each evaluation of a sweep, e.g. where it appears and where it goes."""
+    if at_kimg is not None:
+        from gan_zoo.report.runs import at_kimg as truncate
+
+        runs = [truncate(r, at_kimg) for r in runs]
     paper = PAPER_TABLES.get(table)
     groups = group_runs(runs, paper)
     header, csv_header = ["row", "change"], ["row", "variant", "change"]
@@ -213,7 +219,10 @@ def build_report(runs: list[Run], table: str, metrics: list[str]) -> Report:
         csv_rows.append(csv_cells + numeric)
     caption = [f"{paper.table} of {paper.paper}: {paper.title}." if paper
                else f"Table {table}: gan_zoo.paper_tables holds no published numbers for it."]
-    caption.append(f"Ours: each finished run's last evaluated {', '.join(metrics)} (highest kimg); mean ± "
+    ours = (f"Ours: each run's {', '.join(metrics)} at its evaluation at {at_kimg:g} kimg (the table as it stood "
+            "then; later evaluations ignored)" if at_kimg is not None else
+            f"Ours: each finished run's last evaluated {', '.join(metrics)} (highest kimg)")
+    caption.append(f"{ours}; mean ± "
                    "95% CI (Student t, n−1 dof) over seeds, n = seeds averaged (a row's variants, in brackets, "
                    "are never pooled); diverged, failed and running "
                    "seeds are counted, never averaged. Δ = ours − paper.")
@@ -221,6 +230,8 @@ def build_report(runs: list[Run], table: str, metrics: list[str]) -> Report:
     from gan_zoo.report.claims import claims_for, row_stats, verdicts
 
     scale = scale_caption(runs, metrics)
+    if at_kimg is not None:
+        scale = scale[:-1] + f"; values at {at_kimg:g} kimg."
     caption.append(scale)
     claims = claims_for(table)
     caption.append("Claims this table tests: " + ("; ".join(c.text for c in claims) if claims else "none") + ".")

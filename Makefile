@@ -119,7 +119,7 @@ MC_SEEDS ?= 0 1 2 3 4 5 6 7 8 9
 # where reproduce-table reads the sweep (GAN_ZOO_RUNS=<dir> moves it to <dir>/sweeps/mode_collapse)
 MC_RUNS ?= runs/sweeps/mode_collapse
 MC_A = $(MC)/grid/gan,$(MC)/grid/pacgan4,$(MC)/grid/rpgan_r1_r2,$(MC)/grid/gan_r1_r2,$(MC)/grid/rpgan_r1r2_pack4
-MC_B = $(MC)/ring/gan,$(MC)/ring/pacgan4,$(MC)/grid/rpgan,$(MC)/grid/gan_r1,$(MC)/grid/rpgan_r1
+MC_B = $(MC)/ring/gan,$(MC)/ring/pacgan4,$(MC)/grid/rpgan,$(MC)/grid/gan_r1,$(MC)/grid/rpgan_r1,$(MC)/grid/rpgan_r1r2_tanh
 MC_B := $(MC_B),$(MC)/ring/minibatch_discrimination,$(MC)/ring/rpgan_r1r2_pack4
 sweep-mode-collapse: install
 	for half in "$(MC_A)" "$(MC_B)"; do ( for s in $(MC_SEEDS); do OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train \

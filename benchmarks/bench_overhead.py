@@ -8,7 +8,9 @@ B: a plain Python loop on the same networks, the same data and the same optimize
 
 Per iteration wall time = between consecutive ``on_train_batch_start`` calls (A) / loop iterations (B), so
 data loading, logging and callbacks are inside it; the first iteration of each run is dropped (oneDNN picks
-kernels). A and B alternate ``--reps`` times in one process. Writes benchmarks/results/overhead_<preset>.json.
+kernels). A's last segment (last batch start -> ``on_train_end``) also holds the run's final checkpoint and
+sample grid, a cost paid once per run, not per iteration: it is reported apart (``lightning_end_of_run_s``,
+that segment minus the median iteration), not in the per-iteration figures. A and B alternate ``--reps`` times in one process. Writes benchmarks/results/overhead_<preset>.json.
 
 Run: ``python benchmarks/bench_overhead.py [--preset tiny8|tiny16|cifar10] [--iters 20] [--reps 3]``.
 """
@@ -50,7 +52,8 @@ class StepClock(pl.Callback):
         self.starts.append(time.perf_counter())
 
 
-def lightning_run(cfg, G, D, data, batch: int, iters: int, run_dir: Path) -> list[float]:
+def lightning_run(cfg, G, D, data, batch: int, iters: int, run_dir: Path) -> tuple[list[float], float]:
+    """(per-iteration times, the last segment: last iteration + final checkpoint and samples)."""
     module = common.build_module(cfg, batch, G=G, D=D)
     module.total_kimg = iters * batch / 1000
     module.run_dir = run_dir
@@ -63,7 +66,8 @@ def lightning_run(cfg, G, D, data, batch: int, iters: int, run_dir: Path) -> lis
                          enable_progress_bar=True, num_sanity_val_steps=0, default_root_dir=str(run_dir),
                          callbacks=callbacks, logger=logger)
     trainer.fit(module, datamodule=GanDataModule(data, batch))
-    return list(np.diff(clock.starts)[1:])
+    steps = list(np.diff(clock.starts))
+    return steps[1:-1], steps[-1]
 
 
 def bare_run(G, D, data, batch: int, iters: int, gamma: float, lr: float, betas) -> list[float]:
@@ -137,10 +141,14 @@ def main(argv: list[str] | None = None) -> dict:
     optim = cfg.optimizer.optim
     gamma, lr = float(cfg.schedule.gamma.start), float(cfg.schedule.lr.start)
     before = common.load()
-    light, bare = [], []
+    if args.iters < 3:
+        parser.error("--iters must be >= 3 (the first iteration and the run's final segment are not timed)")
+    light, bare, ends = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.reps):
-            light += lightning_run(cfg, G, D, data, batch, args.iters, Path(tmp) / f"run{r}")
+            steps, end = lightning_run(cfg, G, D, data, batch, args.iters, Path(tmp) / f"run{r}")
+            light += steps
+            ends.append(end)
             bare += bare_run(G, D, data, batch, args.iters, gamma, lr,
                              tuple(optim.get("betas", (0.0, 0.99))))
     after = common.load()
@@ -149,6 +157,7 @@ def main(argv: list[str] | None = None) -> dict:
               "threads": args.threads, "load_before": before, "load_after": after,
               "lightning_median_s": float(np.median(light)), "bare_median_s": float(np.median(bare)),
               "lightning_min_s": float(np.min(light)), "bare_min_s": float(np.min(bare))}
+    record["lightning_end_of_run_s"] = round(float(np.median(ends)) - record["lightning_median_s"], 3)
     record["overhead_median"] = round(record["lightning_median_s"] / record["bare_median_s"] - 1, 4)
     record["overhead_min"] = round(record["lightning_min_s"] / record["bare_min_s"] - 1, 4)
     return common.write_record(record, args.out or f"benchmarks/results/overhead_{args.preset}.json")

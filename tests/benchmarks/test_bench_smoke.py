@@ -11,6 +11,7 @@ BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 sys.path.insert(0, str(BENCH))
 
 import bench_gpu  # noqa: E402
+import bench_overhead  # noqa: E402
 import bench_r3gan  # noqa: E402
 import common  # noqa: E402
 
@@ -33,6 +34,18 @@ def test_bench_r3gan_smoke_times_every_variant(tmp_path):
     assert not any(k.startswith("official") for k in record["ratios"])
     assert record["ratios"]["penalty_cost_min"] > 0
     assert record["load_before"]["load_average"] and record["threads"] == 1
+
+
+def test_bench_overhead_smoke_times_both_paths(tmp_path):
+    out = tmp_path / "overhead.json"
+    record = bench_overhead.main(["--preset", "tiny8", "--batch", "4", "--iters", "4", "--reps", "1", "--out", str(out)])
+    assert out.is_file() and record["iters_per_run"] == 4
+    assert record["lightning_min_s"] > 0 and record["bare_min_s"] > 0
+    # the ratio is computed from the two timings, not written down
+    assert record["overhead_median"] == round(record["lightning_median_s"] / record["bare_median_s"] - 1, 4)
+    assert "lightning_end_of_run_s" in record
+    with pytest.raises(SystemExit):
+        bench_overhead.main(["--iters", "2"])
 
 
 def test_bench_gpu_smoke_on_cpu(tmp_path):

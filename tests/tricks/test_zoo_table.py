@@ -21,6 +21,8 @@ def test_effect_needs_non_overlapping_intervals():
     assert effect((10.0, 1.0, 5), (11.5, 1.0, 5), True) == "did nothing"
     assert effect((0.5, 0.1, 5), (0.8, 0.1, 5), False) == "hurt"  # KL: lower is better
     assert effect((10.0, None, 1), (11.0, None, 1), True) == "helped (no CI: one seed)"
+    # ten seeds that all agree have a CI of width 0: a real interval, not "one seed"
+    assert effect((6.9, 0.86, 10), (8.0, 0.0, 10), True) == "helped"
 
 
 def test_verdicts_from_numbers():

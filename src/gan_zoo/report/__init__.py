@@ -78,6 +78,23 @@ def collect(root: Path, table: str | None, metric: str | None, warn,
     return chosen, table, metrics
 
 
+def run_cli(write) -> int:
+    """The report commands' ending: ``write() -> (markdown, paths)``; print the Markdown and the files written,
+    or one line for a bad run tree (:class:`GanZooError`) or an unwritable output folder, exit 2."""
+    try:
+        markdown, paths = write()
+    except GanZooError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot write the report ({exc}); pass a writable --out folder", file=sys.stderr)
+        return 2
+    print(markdown)
+    for path in paths:
+        print(f"wrote {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gan-zoo-report", description=__doc__.split("\n\n")[0])
     parser.add_argument("runs_root", type=Path, help="folder searched for run directories")
@@ -92,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     def warn(message: str) -> None:
         print(f"warning: {message}", file=sys.stderr)
 
-    try:
+    def write():
         runs, table, metrics = collect(args.runs_root, args.table, args.metric, warn, args.budget)
         report = build_report(runs, table, metrics, args.at_kimg)
         out = args.out or Path("reports") / table
@@ -107,14 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             csv.writer(f).writerows([report.csv_header, *report.csv_rows])
         plot_curves(report, paths[3])
         write_html(paths[4], f"{table}: our runs beside the paper", [report_section(report, curves=paths[3])])
-    except GanZooError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"error: cannot write the report ({exc}); pass a writable --out folder", file=sys.stderr)
-        return 2
-    print(markdown)
-    for path in paths:
-        print(f"wrote {path}")
-    return 0
+        return markdown, paths
+
+    return run_cli(write)
 

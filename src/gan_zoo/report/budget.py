@@ -24,9 +24,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from gan_zoo.errors import GanZooError
 from gan_zoo.paper_tables import metric_base
-from gan_zoo.report import collect
+from gan_zoo.report import collect, run_cli
 from gan_zoo.report.claims import CONSISTENT, RowStats, Verdict, claims_for
 from gan_zoo.report.html import Section, write_html
 from gan_zoo.report.runs import Run, metric_series
@@ -237,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     def warn(message: str) -> None:
         print(f"warning: {message}", file=sys.stderr)
 
-    try:
+    def write():
         runs, table, metrics = collect(args.runs_root, args.table, args.metric, warn, args.budget)
         runs = [r for r in runs if r.unreadable is None]
         out = args.out or Path("reports") / f"{table}_budget"
@@ -255,16 +254,9 @@ def main(argv: list[str] | None = None) -> int:
         sections[-1].captions = [n for n in study.notes if n]
         sections[-1].images = [("metrics against kimg, mean and 95 % CI per row", paths[2])]
         write_html(paths[3], f"{table}: claims against training length", sections)
-    except GanZooError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"error: cannot write the report ({exc}); pass a writable --out folder", file=sys.stderr)
-        return 2
-    print(markdown)
-    for p in paths:
-        print(f"wrote {p}")
-    return 0
+        return markdown, paths
+
+    return run_cli(write)
 
 
 if __name__ == "__main__":

@@ -135,11 +135,16 @@ sweep-mode-collapse-stacked: install
 # verdict on every claim it tests ("consistent with the paper" / "not reproduced at this scale", computed from
 # the numbers) and one self-contained HTML page per study (reports/*/*.html); the Dirac-GAN study runs here.
 reproduce-table: install
-	$(PY) -m gan_zoo.report runs/sweeps/roadmap --table r3gan_roadmap --budget cpu_mini --out reports/roadmap
+	@for pair in roadmap:roadmap roadmap16:roadmap16 stackedmnist_loss_ablation:loss-ablation \
+	  biggan_ablation:biggan-ablation toy2d_loss_ablation:toy2d-ablation mode_collapse:mode-collapse \
+	  mode_collapse_stacked:mode-collapse-stacked; do d=runs/sweeps/$${pair%%:*}; test -d $$d || \
+	  echo "reproduce-table: no runs under $$d yet, its tables are skipped (make sweep-$${pair##*:} runs them)"; done
+	test ! -d runs/sweeps/roadmap || $(PY) -m gan_zoo.report runs/sweeps/roadmap --table r3gan_roadmap --budget cpu_mini \
+	  --out reports/roadmap
 	test ! -d runs/sweeps/roadmap16 || for at in "" "--at-kimg 8"; do $(PY) -m gan_zoo.report runs/sweeps/roadmap16 \
 	  --table r3gan_roadmap --budget cpu_16px --out reports/roadmap16 $$at || exit 1; done
-	$(PY) -m gan_zoo.report runs/sweeps/stackedmnist_loss_ablation --table r3gan_loss_ablation --metric modes,kl \
-	  --budget $(ABLATION_BUDGET) --out reports/loss_ablation/$(ABLATION_BUDGET)
+	test ! -d runs/sweeps/stackedmnist_loss_ablation || $(PY) -m gan_zoo.report runs/sweeps/stackedmnist_loss_ablation \
+	  --table r3gan_loss_ablation --metric modes,kl --budget $(ABLATION_BUDGET) --out reports/loss_ablation/$(ABLATION_BUDGET)
 	test ! -d runs/sweeps/stackedmnist_loss_ablation || $(PY) -m gan_zoo.report.budget runs/sweeps/stackedmnist_loss_ablation \
 	  --table r3gan_loss_ablation --metric modes,kl --budget $(ABLATION_BUDGET) --target-kimg 10000 \
 	  --out reports/loss_ablation_budget/$(ABLATION_BUDGET)
@@ -149,10 +154,10 @@ reproduce-table: install
 	test ! -d runs/sweeps/toy2d_loss_ablation/toy2d_ablation/ring || $(PY) -m gan_zoo.report \
 	  runs/sweeps/toy2d_loss_ablation/toy2d_ablation/ring --table r3gan_toy2d_ablation_ring --metric modes,hq,kl \
 	  --out reports/toy2d_ablation/ring
-	test ! -d $(MC_RUNS) || $(PY) -m gan_zoo.report $(MC_RUNS) \
+	test ! -d $(MC_RUNS)/$(MC)/grid || $(PY) -m gan_zoo.report $(MC_RUNS) \
 	  --table r3gan_toy2d_ablation_grid --budget mode_collapse --metric modes,hq,kl --out reports/toy2d_ablation/grid
-	test ! -d $(MC_RUNS) || for t in zoo_ring zoo_grid; do $(PY) -m gan_zoo.report $(MC_RUNS) \
-	  --table $$t --budget mode_collapse --metric modes,hq,kl --out reports/mode_collapse || exit 1; done
+	for t in ring grid; do test ! -d $(MC_RUNS)/$(MC)/$$t || $(PY) -m gan_zoo.report $(MC_RUNS) \
+	  --table zoo_$$t --budget mode_collapse --metric modes,hq,kl --out reports/mode_collapse || exit 1; done
 	test ! -d $(MC_RUNS) || $(PY) -m gan_zoo.paper_tables.zoo $(MC_RUNS) --out reports/mode_collapse
 	test ! -d runs/sweeps/mode_collapse_stacked || for t in zoo_stacked_quarter zoo_stacked_half; do $(PY) -m gan_zoo.report \
 	  runs/sweeps/mode_collapse_stacked --table $$t --metric modes,kl --out reports/mode_collapse_stacked || exit 1; done

@@ -10,7 +10,8 @@ Per iteration wall time = between consecutive ``on_train_batch_start`` calls (A)
 data loading, logging and callbacks are inside it; the first iteration of each run is dropped (oneDNN picks
 kernels). A's last segment (last batch start -> ``on_train_end``) also holds the run's final checkpoint and
 sample grid, a cost paid once per run, not per iteration: it is reported apart (``lightning_end_of_run_s``,
-that segment minus the median iteration), not in the per-iteration figures. A and B alternate ``--reps`` times in one process. Writes benchmarks/results/overhead_<preset>.json.
+that segment minus the median iteration), not in the per-iteration figures. A and B alternate ``--reps`` times
+in one process. Writes benchmarks/results/overhead_<preset>.json.
 
 Run: ``python benchmarks/bench_overhead.py [--preset tiny8|tiny16|cifar10] [--iters 20] [--reps 3]``.
 """

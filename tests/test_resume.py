@@ -5,8 +5,8 @@ a group change is refused, ``resume=<file.ckpt>`` continues from that file, the 
 carry over, and resuming a missing path is a one-line error."""
 
 import json
-import re
 import math
+import re
 
 import pytest
 import torch

@@ -38,7 +38,8 @@ def test_bench_r3gan_smoke_times_every_variant(tmp_path):
 
 def test_bench_overhead_smoke_times_both_paths(tmp_path):
     out = tmp_path / "overhead.json"
-    record = bench_overhead.main(["--preset", "tiny8", "--batch", "4", "--iters", "4", "--reps", "1", "--out", str(out)])
+    record = bench_overhead.main(["--preset", "tiny8", "--batch", "4", "--iters", "4", "--reps", "1",
+                                  "--out", str(out)])
     assert out.is_file() and record["iters_per_run"] == 4
     assert record["lightning_min_s"] > 0 and record["bare_min_s"] > 0
     # the ratio is computed from the two timings, not written down

@@ -2,7 +2,10 @@
 the budget of sweeps/ring8_objectives.yaml) to a stated number of modes at a stated seed, so a broken sign or a
 swapped target shows up as a collapsed run. The numbers beside each case are the sweep's 3 seeds (modes /8),
 measured on 2 shared CPU cores; most rows are bimodal at this budget (8 or 0-1 modes: a start that stalls
-at the high initial lr), so the test pins a configuration and seed that trains and states the others."""
+at the high initial lr), so the test pins a configuration and a first seed, and passes when that seed or one of
+the next two reaches the bar: which seeds of a bimodal row train moves with the CPU's floating-point rounding
+(minimax and ns seed 0 train on an AVX-512 machine and stall on an AVX2 EPYC, 2026-12-02), while a broken sign
+or a swapped target collapses every seed."""
 
 import json
 
@@ -48,9 +51,13 @@ def _modes(tmp_path, loss, overrides, seed, budget=SWEEP):
 @pytest.mark.slow
 @pytest.mark.parametrize("loss", sorted(CASES))
 def test_loss_trains_on_ring8(tmp_path, loss):
-    reg, seed, at_least = CASES[loss]
-    metrics = _modes(tmp_path, loss, [f"regularizer={reg}"], seed)
-    assert metrics["modes"] >= at_least, metrics
+    reg, first, at_least = CASES[loss]
+    seen = {}
+    for seed in (first, first + 1, first + 2):
+        seen[seed] = _modes(tmp_path / f"seed{seed}", loss, [f"regularizer={reg}"], seed)
+        if seen[seed]["modes"] >= at_least:
+            return
+    pytest.fail(f"{loss}: no seed of {sorted(seen)} reached {at_least} modes: {seen}")
 
 
 @pytest.mark.slow

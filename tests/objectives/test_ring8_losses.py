@@ -4,8 +4,8 @@ swapped target shows up as a collapsed run. The numbers beside each case are the
 measured on 2 shared CPU cores; most rows are bimodal at this budget (8 or 0-1 modes: a start that stalls
 at the high initial lr), so the test pins a configuration and a first seed, and passes when that seed or one of
 the next two reaches the bar: which seeds of a bimodal row train moves with the CPU's floating-point rounding
-(minimax and ns seed 0 trained on an earlier session's machine and stall on an AVX2 EPYC, 2026-12-02), while a broken sign
-or a swapped target collapses every seed."""
+(minimax and ns seed 0 trained on an earlier session's machine and stall on an AVX2 EPYC, 2026-12-02), while a
+broken sign or a swapped target collapses every seed."""
 
 import json
 

@@ -147,7 +147,7 @@ reproduce-table: install
 	  --table r3gan_loss_ablation --metric modes,kl --budget $(ABLATION_BUDGET) --out reports/loss_ablation/$(ABLATION_BUDGET)
 	test ! -d runs/sweeps/stackedmnist_loss_ablation || $(PY) -m gan_zoo.report.budget runs/sweeps/stackedmnist_loss_ablation \
 	  --table r3gan_loss_ablation --metric modes,kl --budget $(ABLATION_BUDGET) --target-kimg 10000 \
-	  --out reports/loss_ablation_budget/$(ABLATION_BUDGET)
+	  --data-reference --out reports/loss_ablation_budget/$(ABLATION_BUDGET)
 	test ! -d runs/sweeps/biggan_ablation || $(PY) -m gan_zoo.report runs/sweeps/biggan_ablation --table biggan_table1 \
 	  --metric fd,modes --budget cpu_biggan_ablation --out reports/biggan_ablation
 	$(PY) -m gan_zoo.report.dirac --out reports/dirac

@@ -107,3 +107,32 @@ def test_cli_errors_are_one_line(capsys):
     assert main(["dataset=digits", "epochs=many"]) == 2
     assert "epochs=many: not a number" in capsys.readouterr().err
     assert main(["--help"]) == 0
+
+
+def test_data_reference_is_the_metric_ceiling(digits_classifier, tmp_path):
+    """Real stacked digits through the trained classifier cover all 1000 modes with a KL near the finite-sample
+    floor (26,000 uniform draws over 1000 modes give about 0.02 nats); the budget report prints that line from a
+    run's own config and logged metric, and says why when it cannot."""
+    from omegaconf import OmegaConf
+
+    from gan_zoo.metrics.modes import dataset_mode_metrics
+    from gan_zoo.report.budget import data_reference
+    from gan_zoo.report.runs import Run
+
+    cache, _, _ = digits_classifier
+    ext = ClassifierExtractor("digits", cache_dir=cache)
+    ref = dataset_mode_metrics(stacked_digits(num_images=26_000, seed=0), ext, 26_000)
+    assert ref["modes"] == 1000 and 0.01 < ref["kl"] < 0.05, ref
+    with pytest.raises(ConfigError, match="needs 26000 images"):
+        dataset_mode_metrics(stacked_digits(num_images=500, seed=0), ext, 26_000)
+
+    cfg = OmegaConf.create({"dataset": {"_target_": "gan_zoo.data.digits.stacked_digits", "num_images": 3000},
+                            "metrics": {"cache_dir": cache}})
+    entry = {"metric": "modes[classifier:digits]", "value": 700.0, "kimg": 30.0, "n": 2600,
+             "extractor": "classifier:digits"}
+    line = data_reference([Run(tmp_path, cfg=cfg, metrics=[entry])])
+    assert "2600 real images of stacked_digits, classifier:digits" in line and "1000 modes" not in line, line
+    assert "not computed" in data_reference([Run(tmp_path, cfg=cfg, metrics=[])])
+    too_few = OmegaConf.merge(cfg, {"dataset": {"num_images": 1000}})
+    assert "not computed (the data reference needs 2600 images" in data_reference(
+        [Run(tmp_path, cfg=too_few, metrics=[entry])])

@@ -13,6 +13,8 @@ claim *appears* at the first kimg where it is "consistent with the paper" and *h
 later kimg. For each row the measured throughput (kimg over the run's own wall-clock) says what the paper's
 length would take on this machine. Writes ``<table>_budget.md``, ``<table>_budget.csv``,
 ``<table>_budget.png`` (the metrics against kimg, mean and 95 % interval per row) and ``<table>_budget.html``.
+``--data-reference`` adds what the data itself scores on the mode metrics under the runs' classifier and N
+(:func:`~gan_zoo.metrics.modes.dataset_mode_metrics`): the ceiling a row is measured against.
 """
 
 from __future__ import annotations
@@ -191,6 +193,31 @@ def build(table: str, runs: list[Run], metrics: list[str], target_kimg: float | 
     return Study(table, captions, tables, verdicts, notes, csv_rows)
 
 
+def data_reference(runs: list[Run]) -> str:
+    """One line: the modes and KL of the real images the runs trained on, classified by the runs' own
+    classifier at their own sample count; or why it could not be computed (the line says so, never silently)."""
+    from hydra.utils import instantiate
+
+    from gan_zoo.errors import GanZooError
+    from gan_zoo.metrics.extractors import make_extractor
+    from gan_zoo.metrics.modes import dataset_mode_metrics
+
+    entry = next((e for r in runs for e in r.metrics if metric_base(str(e.get("metric", ""))) == "modes"), None)
+    run = next((r for r in runs if r.cfg is not None and "dataset" in r.cfg), None)
+    if entry is None or run is None or not str(entry.get("extractor", "")).startswith("classifier:"):
+        return ("The data itself: not computed (no run logged modes with a classifier, or no run config names "
+                "its dataset).")
+    n, tag = int(entry.get("n") or 26000), str(entry["extractor"])
+    try:
+        dataset = instantiate(run.cfg.dataset)
+        extractor = make_extractor(tag, cache_dir=run.cfg.get("metrics", {}).get("cache_dir"))
+        ref = dataset_mode_metrics(dataset, extractor, n)
+    except GanZooError as exc:
+        return f"The data itself: not computed ({exc})."
+    return (f"The data itself ({n} real images of {run.cfg.dataset._target_.rsplit('.', 1)[-1]}, {tag}, as the "
+            f"runs are measured): {ref['modes']:.0f} modes, KL {ref['kl']:.4f}; this is the metric's ceiling here.")
+
+
 def plot(table: str, runs: list[Run], metrics: list[str], path: Path) -> None:
     import matplotlib
 
@@ -231,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target-kimg", type=float, default=None,
                         help="the paper's training length, for the time it would take here (e.g. 10000)")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--data-reference", action="store_true",
+                        help="also score the real images with the runs' classifier (StackedMNIST mode metrics)")
     args = parser.parse_args(argv)
 
     def warn(message: str) -> None:
@@ -242,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or Path("reports") / f"{table}_budget"
         out.mkdir(parents=True, exist_ok=True)
         study = build(table, runs, metrics, args.target_kimg)
+        if args.data_reference:
+            study.captions.append(data_reference(runs))
         paths = [out / f"{table}_budget.{ext}" for ext in ("md", "csv", "png", "html")]
         markdown = study.markdown()
         paths[0].write_text(markdown)

@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: install demo train test test-all lint bench bench-r3gan bench-gpu sweep-roadmap sweep-roadmap16 sweep-loss-ablation \
+.PHONY: install demo train test test-all lint bench bench-r3gan bench-gpu sweep-roadmap sweep-roadmap16 sweep-loss-ablation sweep-loss-ablation-fmnist8 \
   sweep-biggan-ablation sweep-toy2d-ablation sweep-dirac sweep-mode-collapse sweep-mode-collapse-stacked reproduce-table \
 	clean
 
@@ -86,6 +86,17 @@ sweep-loss-ablation: install
 	  trainer.enable_progress_bar=false $(ARGS) \
 	  experiment=$(LA)/gan_r1_r2,$(LA)/gan_r1_gamma0p1,$(LA)/gan_r1,$(LA)/gan_r1_gamma10; wait
 
+# Table 1 on stacked Fashion-MNIST at 8 px (sweeps/stackedfmnist_loss_ablation.yaml: 4 rows x 3 seeds, the
+# stacked-digits recipe on garments): RpGAN rows in one process, GAN rows in the other; e.g. ABLATION_BUDGET=cpu_long.
+LAF := loss_ablation/cpu_fmnist8
+sweep-loss-ablation-fmnist8: install
+	test -f $${GAN_ZOO_CACHE:-$$HOME/.cache/gan_zoo}/classifiers/fmnist8.pt || OMP_NUM_THREADS=1 $(PY) -m \
+	  gan_zoo.metrics.train_classifier dataset=fmnist resolution=8 name=fmnist8
+	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=stackedfmnist_loss_ablation budget=$(ABLATION_BUDGET) \
+	  trainer.enable_progress_bar=false $(ARGS) experiment=$(LAF)/rpgan_r1_r2,$(LAF)/rpgan_r1 & \
+	OMP_NUM_THREADS=1 $(PY) -m gan_zoo.train -m +sweep=stackedfmnist_loss_ablation budget=$(ABLATION_BUDGET) \
+	  trainer.enable_progress_bar=false $(ARGS) experiment=$(LAF)/gan_r1_r2,$(LAF)/gan_r1; wait
+
 # BigGAN's Table 1 at CPU scale (sweeps/biggan_ablation.yaml: 8 rows x 2 seeds on stacked digits at 16 px).
 BG := biggan/ablation
 sweep-biggan-ablation: install
@@ -136,6 +147,7 @@ sweep-mode-collapse-stacked: install
 # the numbers) and one self-contained HTML page per study (reports/*/*.html); the Dirac-GAN study runs here.
 reproduce-table: install
 	@for pair in roadmap:roadmap roadmap16:roadmap16 stackedmnist_loss_ablation:loss-ablation \
+	  stackedfmnist_loss_ablation:loss-ablation-fmnist8 \
 	  biggan_ablation:biggan-ablation toy2d_loss_ablation:toy2d-ablation mode_collapse:mode-collapse \
 	  mode_collapse_stacked:mode-collapse-stacked; do d=runs/sweeps/$${pair%%:*}; test -d $$d || \
 	  echo "reproduce-table: no runs under $$d yet, its tables are skipped (make sweep-$${pair##*:} runs them)"; done
@@ -148,6 +160,9 @@ reproduce-table: install
 	test ! -d runs/sweeps/stackedmnist_loss_ablation || $(PY) -m gan_zoo.report.budget runs/sweeps/stackedmnist_loss_ablation \
 	  --table r3gan_loss_ablation --metric modes,kl --budget $(ABLATION_BUDGET) --target-kimg 10000 \
 	  --data-reference --out reports/loss_ablation_budget/$(ABLATION_BUDGET)
+	test ! -d runs/sweeps/stackedfmnist_loss_ablation || $(PY) -m gan_zoo.report.budget \
+	  runs/sweeps/stackedfmnist_loss_ablation --table r3gan_loss_ablation --metric modes,kl --budget $(ABLATION_BUDGET) \
+	  --target-kimg 10000 --data-reference --out reports/loss_ablation_fmnist8_budget/$(ABLATION_BUDGET)
 	test ! -d runs/sweeps/biggan_ablation || $(PY) -m gan_zoo.report runs/sweeps/biggan_ablation --table biggan_table1 \
 	  --metric fd,modes --budget cpu_biggan_ablation --out reports/biggan_ablation
 	$(PY) -m gan_zoo.report.dirac --out reports/dirac

@@ -141,7 +141,8 @@ def test_loss_ablation_rows():
 
 @pytest.mark.parametrize(("sweep", "prefix", "count"), [
     ("roadmap", "roadmap/cpu_mini/", 8), ("roadmap_ffhq256", "roadmap/ffhq256/", 8),
-    ("stackedmnist_loss_ablation", "loss_ablation/cpu_mini/", 8)])
+    ("stackedmnist_loss_ablation", "loss_ablation/cpu_mini/", 8),
+    ("stackedfmnist_loss_ablation", "loss_ablation/cpu_fmnist8/", 4)])
 def test_sweep_composes_to_deterministic_run_dirs(sweep, prefix, count):
     cfg = compose_cfg([f"+sweep={sweep}", "budget=cpu_mini"], hydra=True)
     assert cfg.name == sweep and cfg.on_divergence == "record" and str(cfg.hydra.mode) == "RunMode.MULTIRUN"
@@ -154,6 +155,18 @@ def test_sweep_composes_to_deterministic_run_dirs(sweep, prefix, count):
         assert job.name == sweep and job.table.row
         subdir = OmegaConf.to_container(job.hydra.sweep, resolve=True)["subdir"]
         assert subdir == f"{experiment}/budget=cpu_mini,seed=1"
+
+
+@pytest.mark.parametrize("row", ["rpgan_r1_r2", "gan_r1_r2", "rpgan_r1", "gan_r1"])
+def test_fmnist8_row_is_the_cpu_mini_row_on_8px_garments(row):
+    """Only the data and the classifier that measures it change: loss, penalties, schedule and model are the
+    stacked-digits row's, so the two datasets' tables compare the same recipe."""
+    digits = compose_cfg([f"experiment=loss_ablation/cpu_mini/{row}"])
+    fmnist = compose_cfg([f"experiment=loss_ablation/cpu_fmnist8/{row}"])
+    changed = changed_keys(digits, fmnist)
+    assert {k for k in changed if not k.startswith("dataset.")} == {"metrics.classifier"}
+    assert fmnist.metrics.classifier == "fmnist8" and fmnist.table == digits.table
+    assert (fmnist.dataset.family, fmnist.dataset.resolution) == ("fmnist", 8) and fmnist.model.resolution == 8
 
 
 def test_loss_ablation_runs_longer_at_budget_cpu_long():

@@ -114,7 +114,34 @@ def test_16px_set_is_the_32px_set_area_downsampled(tmp_path, fx):
     assert small.images[:, :, 0].max() == 0 and small.images[:, :, 15].max() == 0  # the 2 px padding -> 1 px
     with pytest.raises(ConfigError) as e:
         fx.make_dataset("stacked_mnist", tmp_path, resolution=24)
-    assert "16 (zero-padded to 32, then 2x2 area-downsampled)" in fx.one_line(e)
+    assert "16 / 8 (zero-padded to 32, then 2x2 / 4x4 area-downsampled)" in fx.one_line(e)
+
+
+def test_8px_set_is_the_32px_set_4x4_area_downsampled(tmp_path, fx):
+    """Each 8 px pixel is the rounded mean of its 4x4 block of the zero-padded 32 px image, rounded once:
+    a block of fifteen zeros and one 6 gives (6 + 8) // 16 = 0, where two rounded halvings would give
+    (6 + 2) // 4 = 2, then (2 + 2) // 4 = 1."""
+    from gan_zoo.data.mnist import area_downsample
+
+    block = np.zeros((4, 4), np.uint8)
+    block[0, 0] = 6
+    block2 = np.full((4, 4), 200, np.uint8)
+    block2[3, 3] = 207  # (15*200 + 207 + 8) // 16 = 200
+    out = area_downsample(np.concatenate([block, block2], axis=1)[None], 4)
+    assert out.tolist() == [[[0, 200]]]
+    fx.write_idx_dir(tmp_path / "mnist", n_train=20, n_test=10)
+    big = fx.make_dataset("stacked_mnist", tmp_path, num_images=40, seed=5, resolution=32)
+    tiny = fx.make_dataset("stacked_mnist", tmp_path, num_images=40, seed=5, resolution=8)
+    assert tiny.images.shape == (40, 3, 8, 8) and np.array_equal(tiny.digit_indices, big.digit_indices)
+    blocks = big.images.reshape(40, 3, 8, 4, 8, 4).astype(int).sum(axis=(3, 5))
+    assert np.array_equal(tiny.images, ((blocks + 8) // 16).astype(np.uint8))
+
+
+@needs_fmnist
+def test_stacked_fmnist8_preset(tmp_path, fx):
+    ds = fx.make_dataset("stacked_fmnist8", tmp_path, num_images=2000)
+    assert ds.images.shape == (2000, 3, 8, 8) and ds.info.name == "stacked_fmnist"
+    assert ds.num_classes == 1000 and ds.images.max() > 150  # garments survive the 4x4 average
 
 
 @needs_fmnist

@@ -64,10 +64,10 @@ def test_each_claim_appears_at_the_kimg_its_numbers_say(tmp_path):
     by = {line.claim.split(" (")[0]: line for line in lines}
     more = by["RpGAN + R1 + R2 covers more modes than GAN + R1 + R2"]
     assert [s for _, s, _ in more.points] == [NOT_REPRODUCED, CONSISTENT, CONSISTENT]
-    assert round(more.appears) == 60 and more.holds
+    assert round(more.appears) == 60 and more.holds and round(more.holds_from) == 60
     full = by["RpGAN + R1 + R2 covers all modes"]
     assert [s for _, s, _ in full.points] == [NOT_REPRODUCED, NOT_REPRODUCED, CONSISTENT]
-    assert round(full.appears) == 90
+    assert round(full.appears) == 90 and round(full.holds_from) == 90
     r1 = next(line for line in lines if line.claim.startswith("R1 alone fails"))
     # 30 kimg: 2 R1 runs, none failed; 60: one diverged + one collapsed -> consistent (the control is fine)
     assert [s for _, s, _ in r1.points][1:] == [CONSISTENT, CONSISTENT]
@@ -82,10 +82,26 @@ def test_report_writes_tables_figure_and_page(tmp_path):
     md = (out / f"{TABLE}_budget.md").read_text()
     assert "| 60 | 700 ± 25 (n=3) | 400 (n=1) | 905 ± 12 (n=3) |" in md  # gan, rpgan_r1, rpgan at 60 kimg
     assert "300 kimg per hour; the paper's 10000 kimg would take 33.3 h per run" in md
-    assert "| RpGAN + R1 + R2 covers all modes (Table 1: 1000 of 1000; here 1000) | 90 | yes |" in md
+    assert "| RpGAN + R1 + R2 covers all modes (Table 1: 1000 of 1000; here 1000) | 90 | 90 |" in md
     assert (out / f"{TABLE}_budget.png").stat().st_size > 1000
     page = (out / f"{TABLE}_budget.html").read_text()
     assert "When each claim appears" in page and "data:image/png;base64," in page
+
+
+def test_a_claim_that_comes_and_goes_holds_from_its_last_return(tmp_path):
+    """Separated at 30 kimg, overlapping at 60, separated again at 90: it appears at 30, holds from 90."""
+    _run(tmp_path, "rpgan_r1_r2", 0, [900, 700, 990])
+    _run(tmp_path, "rpgan_r1_r2", 1, [905, 720, 995])
+    _run(tmp_path, "gan_r1_r2", 0, [600, 710, 600])
+    _run(tmp_path, "gan_r1_r2", 1, [610, 715, 610])
+    runs = [read_run(p, print) for p in find_run_dirs(tmp_path)]
+    _, lines = budget.timelines(TABLE, runs, ["modes", "kl"])
+    more = next(line for line in lines if line.claim.startswith("RpGAN + R1 + R2 covers more"))
+    assert [s for _, s, _ in more.points] == [CONSISTENT, NOT_REPRODUCED, CONSISTENT]
+    assert round(more.appears) == 30 and not more.holds and round(more.holds_from) == 90
+    study = budget.build(TABLE, runs, ["modes", "kl"], None)
+    row = next(r for _, _, rows in study.tables for r in rows if r[0].startswith("RpGAN + R1 + R2 covers more"))
+    assert row[1:3] == ["30", "90"]
 
 
 def test_claim_never_reached_is_reported_as_such(tmp_path):
@@ -94,6 +110,6 @@ def test_claim_never_reached_is_reported_as_such(tmp_path):
     runs = [read_run(p, print) for p in find_run_dirs(tmp_path)]
     _, lines = budget.timelines(TABLE, runs, ["modes", "kl"])
     full = next(line for line in lines if line.claim.startswith("RpGAN + R1 + R2 covers all"))
-    assert full.appears is None and not full.holds
+    assert full.appears is None and not full.holds and full.holds_from is None
     more = next(line for line in lines if line.claim.startswith("RpGAN + R1 + R2 covers more"))
     assert {s for _, s, _ in more.points} == {NOT_TESTED}  # no GAN row at all

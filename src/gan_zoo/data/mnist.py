@@ -8,8 +8,9 @@
 A root is searched as given, then in torchvision's layout ``<root>/<MNIST|FashionMNIST>/raw``.
 
 ``resolution: 32`` zero-pads the 28x28 images by 2 pixels on every side (the digit keeps its pixels and
-scale). ``resolution: 16`` (a CPU scale, not any paper's) pads to 32 the same way, then averages each 2x2 block
-(an exact area downsample, rounded half up): the digit keeps its place and shape at half the size.
+scale). ``resolution: 16`` and ``resolution: 8`` (CPU scales, not any paper's) pad to 32 the same way, then
+average each 2x2 (16 px) or 4x4 (8 px) block (an exact area downsample, rounded half up): the digit keeps its
+place and shape at half or a quarter of the size.
 ``channels: 3`` repeats the grey channel into R, G and B, for RGB networks.
 ``split`` is ``train`` (60k), ``test`` (10k) or ``train+test`` (70k).
 """
@@ -26,7 +27,8 @@ from gan_zoo.errors import ConfigError, DataError
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 NATIVE_RESOLUTION = 28
-RESOLUTIONS = (16, 28, 32)
+RESOLUTIONS = (8, 16, 28, 32)
+PADDED_RESOLUTION = 32  # below 28 px: pad to 32, then area-downsample by 32 // resolution
 
 # family -> (torchvision class name, human name, offline hint)
 FAMILIES = {
@@ -83,7 +85,7 @@ def check_resolution(resolution: int) -> int:
     if resolution not in RESOLUTIONS:
         raise ConfigError(
             f"dataset.resolution = {resolution}: MNIST-format images are 28x28; use 28, 32 (zero-padded) "
-            "or 16 (zero-padded to 32, then 2x2 area-downsampled)"
+            "or 16 / 8 (zero-padded to 32, then 2x2 / 4x4 area-downsampled)"
         )
     return int(resolution)
 
@@ -100,14 +102,23 @@ def pad_images(images: np.ndarray, resolution: int) -> np.ndarray:
     return np.pad(images, pad, mode="constant", constant_values=0)
 
 
-def halve_images(images: np.ndarray) -> np.ndarray:
-    """2x2 area downsample of uint8 ``[..., H, W]`` images (H, W even): each output pixel is its block's
-    mean, rounded half up (``(sum + 2) // 4``), so a constant block keeps its value exactly."""
+def area_downsample(images: np.ndarray, factor: int) -> np.ndarray:
+    """``factor`` x ``factor`` area downsample of uint8 ``[..., H, W]`` images (H, W divisible by ``factor``):
+    each output pixel is its block's mean, rounded half up (``(sum + factor**2 // 2) // factor**2``), so a
+    constant block keeps its value exactly."""
     h, w = images.shape[-2:]
-    if h % 2 or w % 2:
-        raise ConfigError(f"images are {h}x{w}: a 2x2 area downsample needs even sides")
-    blocks = images.reshape(*images.shape[:-2], h // 2, 2, w // 2, 2).astype(np.uint16)
-    return ((blocks.sum(axis=(-3, -1)) + 2) // 4).astype(np.uint8)
+    if h % factor or w % factor:
+        raise ConfigError(
+            f"images are {h}x{w}: a {factor}x{factor} area downsample needs sides divisible by {factor}"
+        )
+    blocks = images.reshape(*images.shape[:-2], h // factor, factor, w // factor, factor).astype(np.uint32)
+    area = factor * factor
+    return ((blocks.sum(axis=(-3, -1)) + area // 2) // area).astype(np.uint8)
+
+
+def halve_images(images: np.ndarray) -> np.ndarray:
+    """2x2 area downsample of uint8 ``[..., H, W]`` images (H, W even), rounded half up: ``(sum + 2) // 4``."""
+    return area_downsample(images, 2)
 
 
 def load_idx_images(
@@ -120,7 +131,8 @@ def load_idx_images(
     if images.shape[1:] != (NATIVE_RESOLUTION, NATIVE_RESOLUTION):
         raise DataError(f"{directory}: images are {images.shape[1:]}, expected 28x28 MNIST-format images")
     if resolution < NATIVE_RESOLUTION:
-        return halve_images(pad_images(images, 2 * resolution)), labels, directory
+        padded = pad_images(images, PADDED_RESOLUTION)
+        return area_downsample(padded, PADDED_RESOLUTION // resolution), labels, directory
     return pad_images(images, resolution), labels, directory
 
 

@@ -2,7 +2,8 @@
 classifies StackedMNIST channels and provides offline ``classifier:<name>`` features.
 
 Keys: ``dataset`` (required), ``root`` (idx directory; default the dataset's own default), ``resolution``
-(28, 32 = zero-padded, or 16 = padded to 32 and 2x2 area-downsampled, as the datasets do; 8 for digits),
+(28, 32 = zero-padded, or 16 / 8 = padded to 32 and 2x2 / 4x4 area-downsampled, as the datasets do;
+8 for digits),
 ``epochs``, ``batch_size``, ``lr``, ``seed``, ``name`` (cache name, default the dataset), ``cache_dir``
 (default ``$GAN_ZOO_CACHE`` or ``~/.cache/gan_zoo``).
 The net is saved to ``<cache_dir>/classifiers/<name>.pt``; the test accuracy is printed and stored with it.

@@ -86,6 +86,8 @@ def test_report_writes_tables_figure_and_page(tmp_path):
     assert (out / f"{TABLE}_budget.png").stat().st_size > 1000
     page = (out / f"{TABLE}_budget.html").read_text()
     assert "When each claim appears" in page and "data:image/png;base64," in page
+    assert "<h2>Scale and protocol</h2>\n<p>Scale of our runs (longest)" in page
+    assert "<ul><li>gan_r1_r2: 300 kimg per hour; the paper&#x27;s 10000 kimg would take 33.3 h per run</li>" in page
 
 
 def test_a_claim_that_comes_and_goes_holds_from_its_last_return(tmp_path):

@@ -290,11 +290,12 @@ def main(argv: list[str] | None = None) -> int:
         with paths[1].open("w", newline="") as f:
             csv.writer(f).writerows(study.csv_rows)
         plot(table, runs, metrics, paths[2])
-        sections = [Section(title, study.captions if i == 0 else [], header, body)
-                    for i, (title, header, body) in enumerate(study.tables)]
+        sections = [Section("Scale and protocol", study.captions)]
+        sections += [Section(title, [], header, body) for title, header, body in study.tables]
         sections[-1].verdicts = study.verdicts
-        sections[-1].captions = [n for n in study.notes if n]
         sections[-1].images = [("metrics against kimg, mean and 95 % CI per row", paths[2])]
+        if study.notes:
+            sections.append(Section("Throughput", [n for n in study.notes if n]))
         write_html(paths[3], f"{table}: claims against training length", sections)
         return markdown, paths
 

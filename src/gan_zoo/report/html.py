@@ -39,7 +39,16 @@ def _css_class(status: str) -> str:
 def _section(s: Section) -> str:
     e = html.escape
     out = [f"<h2>{e(s.title)}</h2>"]
-    out += [f"<p>{e(c)}</p>" for c in s.captions]
+    items: list[str] = []  # consecutive "- " captions render as one bulleted list
+    for c in [*s.captions, ""]:
+        if c.startswith("- "):
+            items.append(f"<li>{e(c[2:])}</li>")
+            continue
+        if items:
+            out.append("<ul>" + "".join(items) + "</ul>")
+            items = []
+        if c:
+            out.append(f"<p>{e(c)}</p>")
     if s.header:
         out.append("<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in s.header) + "</tr></thead><tbody>")
         out += ["<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in row) + "</tr>" for row in s.rows]

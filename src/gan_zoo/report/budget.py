@@ -225,7 +225,8 @@ def data_reference(runs: list[Run]) -> str:
         ref = dataset_mode_metrics(dataset, extractor, n)
     except GanZooError as exc:
         return f"The data itself: not computed ({exc})."
-    return (f"The data itself ({n} real images of {run.cfg.dataset._target_.rsplit('.', 1)[-1]}, {tag}, as the "
+    name = getattr(getattr(dataset, "info", None), "name", None) or run.cfg.dataset._target_.rsplit(".", 1)[-1]
+    return (f"The data itself ({n} real images of {name}, {tag}, as the "
             f"runs are measured): {ref['modes']:.0f} modes, KL {ref['kl']:.4f}; this is the metric's ceiling here.")
 
 

@@ -53,8 +53,7 @@ class Timeline:
     @property
     def holds(self) -> bool:
         """Consistent from its first appearance to the last kimg measured."""
-        first = self.appears
-        return first is not None and all(s == CONSISTENT for k, s, _ in self.points if k >= first)
+        return self.appears is not None and self.holds_from == self.appears
 
     @property
     def holds_from(self) -> float | None:

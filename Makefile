@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 ARGS   ?=
 
-.PHONY: install demo train test test-all lint bench bench-r3gan bench-gpu sweep-roadmap sweep-roadmap16 sweep-loss-ablation sweep-loss-ablation-fmnist8 \
+.PHONY: install demo train test test-all lint bench bench-r3gan bench-gpu sweep-roadmap sweep-roadmap16 sweep-roadmap-fmnist8 sweep-loss-ablation sweep-loss-ablation-fmnist8 \
   sweep-biggan-ablation sweep-toy2d-ablation sweep-dirac sweep-mode-collapse sweep-mode-collapse-stacked reproduce-table \
 	clean
 
@@ -72,6 +72,18 @@ sweep-roadmap16: install
 	  gan_zoo.metrics.train_classifier dataset=fmnist resolution=16 name=fmnist16
 	for half in $(R16)/B,$(R16)/E_inverted $(R16)/C_r2,$(R16)/D_no_skips; do ( for s in 0 1; do \
 	  OMP_NUM_THREADS=1 nice -n 10 $(PY) -m gan_zoo.train -m +sweep=roadmap16 trainer.enable_progress_bar=false \
+	  experiment=$$half seed=$$s $(ARGS) || exit 1; done ) & done; wait
+
+# The roadmap on stacked Fashion-MNIST at 8 px for 300 kimg (sweeps/roadmap_fmnist8.yaml: B, C (+R2), D (-output
+# skips), E (+inverted bottleneck) x seeds 0-2, budget=cpu_long). One work queue, two processes, one thread each:
+# seeds outermost, so a sweep stopped early has whole seeds of every row; a re-launch skips finished runs and
+# resumes the rest. Trains the 8 px classifier first if it is not cached. ~35 min per D/E run, ~15 per B/C.
+RF8 := roadmap/cpu_fmnist8
+sweep-roadmap-fmnist8: install
+	test -f $${GAN_ZOO_CACHE:-$$HOME/.cache/gan_zoo}/classifiers/fmnist8.pt || OMP_NUM_THREADS=1 $(PY) -m \
+	  gan_zoo.metrics.train_classifier dataset=fmnist resolution=8 name=fmnist8
+	for half in $(RF8)/E_inverted,$(RF8)/B $(RF8)/D_no_skips,$(RF8)/C_r2; do ( for s in 0 1 2; do \
+	  OMP_NUM_THREADS=1 nice -n 5 $(PY) -m gan_zoo.train -m +sweep=roadmap_fmnist8 trainer.enable_progress_bar=false \
 	  experiment=$$half seed=$$s $(ARGS) || exit 1; done ) & done; wait
 
 # ABLATION_BUDGET=cpu_long runs Table 1 5x longer (300 kimg, ~12 min a run), e.g. one seed:
@@ -146,7 +158,7 @@ sweep-mode-collapse-stacked: install
 # verdict on every claim it tests ("consistent with the paper" / "not reproduced at this scale", computed from
 # the numbers) and one self-contained HTML page per study (reports/*/*.html); the Dirac-GAN study runs here.
 reproduce-table: install
-	@for pair in roadmap:roadmap roadmap16:roadmap16 stackedmnist_loss_ablation:loss-ablation \
+	@for pair in roadmap:roadmap roadmap16:roadmap16 roadmap_fmnist8:roadmap-fmnist8 stackedmnist_loss_ablation:loss-ablation \
 	  stackedfmnist_loss_ablation:loss-ablation-fmnist8 \
 	  biggan_ablation:biggan-ablation toy2d_loss_ablation:toy2d-ablation mode_collapse:mode-collapse \
 	  mode_collapse_stacked:mode-collapse-stacked; do d=runs/sweeps/$${pair%%:*}; test -d $$d || \
@@ -155,6 +167,11 @@ reproduce-table: install
 	  --out reports/roadmap
 	test ! -d runs/sweeps/roadmap16 || for at in "" "--at-kimg 8"; do $(PY) -m gan_zoo.report runs/sweeps/roadmap16 \
 	  --table r3gan_roadmap --budget cpu_16px --out reports/roadmap16 $$at || exit 1; done
+	test ! -d runs/sweeps/roadmap_fmnist8 || $(PY) -m gan_zoo.report runs/sweeps/roadmap_fmnist8 --table r3gan_roadmap \
+	  --metric fd,modes,kl --budget cpu_long --out reports/roadmap_fmnist8
+	test ! -d runs/sweeps/roadmap_fmnist8 || $(PY) -m gan_zoo.report.budget runs/sweeps/roadmap_fmnist8 \
+	  --table r3gan_roadmap --metric fd,modes,kl --budget cpu_long --target-kimg 5000 --data-reference \
+	  --out reports/roadmap_fmnist8_budget
 	test ! -d runs/sweeps/stackedmnist_loss_ablation || $(PY) -m gan_zoo.report runs/sweeps/stackedmnist_loss_ablation \
 	  --table r3gan_loss_ablation --metric modes,kl --budget $(ABLATION_BUDGET) --out reports/loss_ablation/$(ABLATION_BUDGET)
 	test ! -d runs/sweeps/stackedmnist_loss_ablation || $(PY) -m gan_zoo.report.budget runs/sweeps/stackedmnist_loss_ablation \

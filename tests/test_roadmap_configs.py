@@ -17,8 +17,9 @@ from tests.helpers import train_run
 
 ROWS = [r.row for r in R3GAN_ROADMAP.rows]  # A, B, C_rpgan, C_r2, D_resnet, D_no_skips, E_grouped, E_inverted
 # scale -> budget.name, metrics.primary
-SCALES = {"ffhq256": ("paper", "fid"), "cpu_mini": ("cpu_mini", "fd"), "cpu_16px": ("cpu_16px", "fd")}
-RESOLUTION = {"ffhq256": 256, "cpu_mini": 8, "cpu_16px": 16}
+SCALES = {"ffhq256": ("paper", "fid"), "cpu_mini": ("cpu_mini", "fd"), "cpu_16px": ("cpu_16px", "fd"),
+          "cpu_fmnist8": ("cpu_long", "fd")}
+RESOLUTION = {"ffhq256": 256, "cpu_mini": 8, "cpu_16px": 16, "cpu_fmnist8": 8}
 
 # Table 2's change from the predecessor row: (key prefixes allowed to differ, keys that must differ).
 MODEL_KEYS = ("model.",)
@@ -142,7 +143,8 @@ def test_loss_ablation_rows():
 @pytest.mark.parametrize(("sweep", "prefix", "count"), [
     ("roadmap", "roadmap/cpu_mini/", 8), ("roadmap_ffhq256", "roadmap/ffhq256/", 8),
     ("stackedmnist_loss_ablation", "loss_ablation/cpu_mini/", 8),
-    ("stackedfmnist_loss_ablation", "loss_ablation/cpu_fmnist8/", 4)])
+    ("stackedfmnist_loss_ablation", "loss_ablation/cpu_fmnist8/", 4),
+    ("roadmap_fmnist8", "roadmap/cpu_fmnist8/", 4)])
 def test_sweep_composes_to_deterministic_run_dirs(sweep, prefix, count):
     cfg = compose_cfg([f"+sweep={sweep}", "budget=cpu_mini"], hydra=True)
     assert cfg.name == sweep and cfg.on_divergence == "record" and str(cfg.hydra.mode) == "RunMode.MULTIRUN"
@@ -212,3 +214,16 @@ def test_roadmap16_sweep_runs_seeds_of_four_rows():
     job = compose_cfg(["+sweep=roadmap16", "experiment=roadmap/cpu_16px/D_no_skips", "seed=1"], hydra=True)
     assert job.name == "roadmap16" and job.budget.name == "cpu_16px" and job.table.row == "D_no_skips"
     assert OmegaConf.to_container(job.hydra.sweep, resolve=True)["subdir"] == "roadmap/cpu_16px/D_no_skips/seed=1"
+
+
+@pytest.mark.parametrize("row", ROWS)
+def test_cpu_fmnist8_row_is_the_cpu_mini_row_on_8px_garments_for_300_kimg(rows, row):
+    """Only the data, the classifier behind fd/modes and the training length change: the models, loss,
+    penalties and schedule are the cpu_mini row's, so a longer run of the same rows on a harder 1000-mode set."""
+    mini, fm8 = rows["cpu_mini", row], rows["cpu_fmnist8", row]
+    changed = changed_keys(mini, fm8)
+    assert {k for k in changed if not k.startswith("dataset.")} == {
+        "budget.name", "budget.total_kimg", "budget.eval_every_kimg", "metrics.classifier"}
+    assert (fm8.dataset.family, fm8.model.resolution) == ("fmnist", 8)
+    assert (fm8.batch_size, fm8.total_kimg, fm8.metrics.every_kimg, fm8.metrics.num_samples) == (64, 300, 30, 26000)
+    assert fm8.metrics.extractor == "classifier:fmnist8" and fm8.metrics.primary == "fd"

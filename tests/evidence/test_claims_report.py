@@ -163,6 +163,26 @@ def test_roadmap_claims_from_synthetic_numbers():
     assert verdicts("r3gan_roadmap", {})[0].status == NOT_TESTED
 
 
+def test_roadmap_claims_judge_fid_at_paper_scale():
+    """The FFHQ-256 rows measure Inception FID (metric "fid"), the CPU rows a classifier fd: the same claims
+    judge whichever the runs have, so a paper-scale sweep is judged, never left "not tested" for want of fd."""
+    from gan_zoo.report.claims import ROADMAP_STEPS, RowStats, verdicts
+
+    paper = dict(zip(("A",) + ROADMAP_STEPS, (7.516, 12.46, 11.77, 11.65, 10.17, 9.950, 7.507, 7.045)))
+    fid = {row: RowStats({"fid": [v - 0.05, v + 0.05]}, 0, 2) for row, v in paper.items()}
+    e_b, e_a, steps = verdicts("r3gan_roadmap", fid)
+    # 2 seeds at v ± 0.05: 95 % half-width t(0.975, 1) * 0.05 = 0.64 per row, so E's 0.47 lead over A overlaps
+    assert (e_b.status, e_a.status, steps.status) == (CONSISTENT, NOT_REPRODUCED, CONSISTENT)
+    assert e_b.evidence.startswith("fid (lower is better): E (+inverted bottleneck) 7.045 ± 0.64 (n=2) vs B 12.46")
+    assert steps.evidence.startswith("fid: 6/6 steps improve: B→C_rpgan -0.69 ✓ (overlap); "
+                                     "C_rpgan→C_r2 -0.12 ✓ (overlap); C_r2→D_resnet -1.48 ✓ (sep)")
+    # a CPU table keeps its fd; a table with neither says which metric it lacks
+    fd = {r: RowStats({"fd": [1.0, 2.0]}, 0, 2) for r in paper}
+    assert verdicts("r3gan_roadmap", fd)[0].evidence.startswith("fd (lower is better)")
+    assert verdicts("r3gan_roadmap", {"B": RowStats({}, 0, 2), "E_inverted": RowStats({}, 0, 2)})[0].evidence == (
+        "fd: E (+inverted bottleneck) or B has fewer than 2 finished seeds")
+
+
 def test_roadmap_steps_over_the_rows_run():
     """A CPU scale runs B, C (+R2), D (-output skips), E (+inverted): the steps are judged between those rows
     (rows not run are named, not counted as failures), and A's claim is untested, not refuted."""

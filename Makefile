@@ -78,13 +78,15 @@ sweep-roadmap16: install
 # skips), E (+inverted bottleneck) x seeds 0-2, budget=cpu_long). One work queue, two processes, one thread each:
 # seeds outermost, so a sweep stopped early has whole seeds of every row; a re-launch skips finished runs and
 # resumes the rest. Trains the 8 px classifier first if it is not cached. ~35 min per D/E run, ~15 per B/C.
+# ROADMAP_FMNIST8_BUDGET=cpu_xl runs it twice as long (600 kimg, ~1 h per D/E run) in its own run dirs.
+ROADMAP_FMNIST8_BUDGET ?= cpu_long
 RF8 := roadmap/cpu_fmnist8
 sweep-roadmap-fmnist8: install
 	test -f $${GAN_ZOO_CACHE:-$$HOME/.cache/gan_zoo}/classifiers/fmnist8.pt || OMP_NUM_THREADS=1 $(PY) -m \
 	  gan_zoo.metrics.train_classifier dataset=fmnist resolution=8 name=fmnist8
 	for half in $(RF8)/E_inverted,$(RF8)/B $(RF8)/D_no_skips,$(RF8)/C_r2; do ( for s in 0 1 2; do \
 	  OMP_NUM_THREADS=1 nice -n 5 $(PY) -m gan_zoo.train -m +sweep=roadmap_fmnist8 trainer.enable_progress_bar=false \
-	  experiment=$$half seed=$$s $(ARGS) || exit 1; done ) & done; wait
+	  budget=$(ROADMAP_FMNIST8_BUDGET) experiment=$$half seed=$$s $(ARGS) || exit 1; done ) & done; wait
 
 # ABLATION_BUDGET=cpu_long runs Table 1 5x longer (300 kimg, ~12 min a run), e.g. one seed:
 #   make sweep-loss-ablation ABLATION_BUDGET=cpu_long ARGS=seed=0 && make reproduce-table ABLATION_BUDGET=cpu_long
@@ -168,10 +170,10 @@ reproduce-table: install
 	test ! -d runs/sweeps/roadmap16 || for at in "" "--at-kimg 8"; do $(PY) -m gan_zoo.report runs/sweeps/roadmap16 \
 	  --table r3gan_roadmap --budget cpu_16px --out reports/roadmap16 $$at || exit 1; done
 	test ! -d runs/sweeps/roadmap_fmnist8 || $(PY) -m gan_zoo.report runs/sweeps/roadmap_fmnist8 --table r3gan_roadmap \
-	  --metric fd,modes,kl --budget cpu_long --out reports/roadmap_fmnist8
+	  --metric fd,modes,kl --budget $(ROADMAP_FMNIST8_BUDGET) --out reports/roadmap_fmnist8/$(ROADMAP_FMNIST8_BUDGET)
 	test ! -d runs/sweeps/roadmap_fmnist8 || $(PY) -m gan_zoo.report.budget runs/sweeps/roadmap_fmnist8 \
-	  --table r3gan_roadmap --metric fd,modes,kl --budget cpu_long --target-kimg 5000 --data-reference \
-	  --out reports/roadmap_fmnist8_budget
+	  --table r3gan_roadmap --metric fd,modes,kl --budget $(ROADMAP_FMNIST8_BUDGET) --target-kimg 5000 \
+	  --data-reference --out reports/roadmap_fmnist8_budget/$(ROADMAP_FMNIST8_BUDGET)
 	test ! -d runs/sweeps/stackedmnist_loss_ablation || $(PY) -m gan_zoo.report runs/sweeps/stackedmnist_loss_ablation \
 	  --table r3gan_loss_ablation --metric modes,kl --budget $(ABLATION_BUDGET) --out reports/loss_ablation/$(ABLATION_BUDGET)
 	test ! -d runs/sweeps/stackedmnist_loss_ablation || $(PY) -m gan_zoo.report.budget runs/sweeps/stackedmnist_loss_ablation \

@@ -7,6 +7,7 @@ carry over, and resuming a missing path is a one-line error."""
 import json
 import math
 import re
+import shlex
 
 import pytest
 import torch
@@ -124,3 +125,16 @@ def test_resume_missing_path_is_one_line_error(tmp_path):
     with pytest.raises(GanZooError, match="no checkpoint at .*nowhere") as err:
         train_run([f"resume={tmp_path / 'nowhere'}"], tmp_path / "nowhere")
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("run_dir", ["runs/demo/2026-11-22_10-00-00", "/r/roadmap/B/budget=cpu_long,seed=0",
+                                     "/r/it's a run", "C:\\runs\\x=1", "ends in\\", "quote\\'d [1]", 'x$HOME,"q"'])
+def test_the_printed_resume_command_parses_back_to_the_run_directory(run_dir):
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from gan_zoo.resume import resume_command
+
+    program, *args = shlex.split(resume_command(run_dir))
+    assert program == "gan-zoo-train" and len(args) == 1
+    override = OverridesParser.create().parse_override(args[0])
+    assert override.key_or_group == "resume" and override.value() == run_dir

@@ -182,6 +182,18 @@ def test_loss_ablation_runs_longer_at_budget_cpu_long():
     assert OmegaConf.to_container(long.hydra.sweep, resolve=True)["subdir"].endswith("gan_r1/budget=cpu_long,seed=0")
 
 
+def test_roadmap_fmnist8_runs_twice_as_long_at_budget_cpu_xl():
+    """budget=cpu_xl is the cpu_long roadmap row continued to 600 kimg (the rows' schedules are constant, so
+    nothing else depends on the length), in its own run dirs beside the 300-kimg ones."""
+    long, xl = (compose_cfg(["+sweep=roadmap_fmnist8", f"budget={b}", "experiment=roadmap/cpu_fmnist8/E_inverted",
+                             "seed=0"], hydra=True) for b in ("cpu_long", "cpu_xl"))
+    assert (xl.total_kimg, xl.metrics.every_kimg, xl.batch_size) == (600, 30, 64)
+    assert {k for k in changed_keys(long, xl) if not k.startswith("hydra.")} == {"budget.name", "budget.total_kimg"}
+    ramps = {k: v for k, v in xl.schedule.items() if k != "burnin_kimg"}
+    assert ramps and all(v.start == v.end for v in ramps.values()), "a ramp would make cpu_xl differ from cpu_long"
+    assert OmegaConf.to_container(xl.hydra.sweep, resolve=True)["subdir"].endswith("E_inverted/budget=cpu_xl,seed=0")
+
+
 
 @pytest.mark.parametrize("row", ROWS)
 def test_cpu_16px_row_is_the_cpu_mini_row_on_16px_data(rows, row):

@@ -158,8 +158,9 @@ def _hydra_message(exc: BaseException) -> str | None:
             return f"{group} is already chosen by the defaults: write {group}=<option> (without +) to change it"
         return _flat(text)
     if isinstance(exc, OverrideParseException):
-        return (f"cannot parse an override ({_flat(text.splitlines()[0])}); quote values with brackets, commas "
-                "or spaces, e.g. 'metrics.metrics=[fid,kid]'")
+        return (f"cannot parse an override ({_flat(text.splitlines()[0])}); quote a list for the shell, e.g. "
+                "'metrics.metrics=[fid,kid]', and a value holding = , or spaces (a sweep run's path) for Hydra "
+                "too, e.g. \"resume='runs/sweeps/roadmap/B/budget=cpu_long,seed=0'\"")
     if isinstance(exc, HydraException):
         return _flat(text)
     return None

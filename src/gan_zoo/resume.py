@@ -9,6 +9,10 @@ appear) and, on resume, drops the rows logged after the checkpoint it resumes fr
 Run directories are relocatable: config.yaml stores resolved absolute paths of the directory it was written in
 (checkpoint dirpath, logger save dirs); :func:`relocate` rewrites every string under the old directory to the
 same path under the directory the run is resumed in, so a copied or moved run writes into itself.
+
+:func:`resume_command` is the command a stopped run prints to continue it, quoted so that it works when pasted:
+a sweep's run directory (``.../budget=cpu_long,seed=0``) holds ``=`` and ``,``, which Hydra's override grammar
+reads as syntax unless the value is in Hydra's own quotes as well as the shell's.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import csv
 import io
 import json
 import os
+import re
+import shlex
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -103,3 +109,28 @@ def relocate(cfg: DictConfig, old: str | Path | None, new: Path) -> DictConfig:
         return node
 
     return OmegaConf.create(move(OmegaConf.to_container(cfg, resolve=False)))
+
+
+# characters Hydra reads as part of an unquoted override value (its grammar's ID/UNQUOTED_CHAR, less the few that
+# start an interpolation or a glob); anything else (= , [ ] { } ( ) ' " \\ space ...) needs Hydra's quotes
+_PLAIN_VALUE = re.compile(r"[\w./:~+@%-]+")
+
+
+def hydra_value(text: str) -> str:
+    """``text`` as a Hydra override value that parses back to exactly ``text`` (a quoted string when needed).
+    In Hydra's quoted strings a backslash escapes only a quote or the backslashes before one (and at the end)."""
+    if _PLAIN_VALUE.fullmatch(text):
+        return text
+    body = re.sub(r"(\\*)'", lambda m: m.group(1) * 2 + "\\'", text)
+    body = re.sub(r"(\\+)$", lambda m: m.group(1) * 2, body)
+    return f"'{body}'"
+
+
+def resume_command(run_dir: str | Path) -> str:
+    """The shell command that continues the run in ``run_dir``, safe to paste whatever its path holds."""
+    arg = f"resume={hydra_value(str(run_dir))}"
+    if arg == shlex.quote(arg):
+        return f"gan-zoo-train {arg}"
+    if not re.search(r'["$`\\!]', arg):  # nothing the shell expands inside double quotes: the readable form
+        return f'gan-zoo-train "{arg}"'
+    return f"gan-zoo-train {shlex.quote(arg)}"

@@ -32,7 +32,7 @@ from gan_zoo.hparams_search import objective
 from gan_zoo.loggers import build_loggers, dashboard_defaults
 from gan_zoo.module import AdversarialModule
 from gan_zoo.paths import CONF_DIR
-from gan_zoo.resume import relocate, saved_run_dir, truncate_history
+from gan_zoo.resume import relocate, resume_command, saved_run_dir, truncate_history
 from gan_zoo.schedules import Schedules
 
 _CLAIMED: dict[str, str] = {}
@@ -268,7 +268,7 @@ def train(cfg: DictConfig) -> dict:
         message = str(exc) if isinstance(exc, Interrupted) else str(Interrupted(SIGNALS.signum, module.kimg, None))
         if SIGNALS.signum in slurm.requeue_signals(trainer):
             message += "; " + slurm.requeue()  # the requeued job starts this command again and resumes
-        print(f"{message}; continue with: gan-zoo-train resume={run_dir}", file=sys.stderr)
+        print(f"{message}; continue with: {resume_command(run_dir)}", file=sys.stderr)
         raise SystemExit(128 + SIGNALS.signum) from None
     except BaseException as exc:  # a metric, a callback, the disk: the run did not do what it was asked
         if checkpoint is not None and _read_status(run_dir).get("state") in (None, "running", "stopped"):

@@ -84,6 +84,8 @@ def test_messages_are_one_line_with_exit_2(tmp_path, trained):
         "nested typo": ([*train, "callbacks.checkpoint.every_kimgg=3"], {},
                         "did you mean callbacks.checkpoint.every_kimg?"),
         "unparsable": ([*train, "batch_size=[1"], {}, "cannot parse an override"),
+        "unquoted sweep path": (["train", "resume=runs/sweeps/x/budget=cpu_long,seed=0"], {},
+                                "for Hydra too, e.g. \"resume='runs/sweeps/"),
         "group twice": ([*train, "+dataset=toy2d_grid"], {}, "dataset is already chosen"),
         "negative seed": ([*train, "seed=-1"], {}, "seed must be an integer >= 0 (got -1)"),
         "zero images": ([*train, "dataset.num_points=0"], {}, "dataset.num_points must be a positive integer"),

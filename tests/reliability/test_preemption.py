@@ -3,14 +3,16 @@ current step, mark the run interrupted with its kimg, exit 143 / 130, and the ne
 
 from __future__ import annotations
 
+import shlex
 import signal
 import time
 
 import pytest
 
 from gan_zoo.checkpoint import load_run
-from tests.helpers import train_run
-from tests.reliability.common import FAST, kimgs, loss_rows, only_run, status, train_cli
+from gan_zoo.resume import hydra_value
+from tests.helpers import run_module, train_run
+from tests.reliability.common import CLI, FAST, kimgs, loss_rows, only_run, status, train_cli
 
 KILL = "+callbacks.kill._target_=tests.reliability.faults.SignalAt"
 
@@ -40,6 +42,22 @@ def test_sigterm_mid_run_checkpoints_marks_interrupted_and_resume_matches_uninte
         for key in ("loss/d", "loss/g", "reg/r1", "reg/r2"):
             assert b[k][key] == pytest.approx(a[k][key], rel=1e-6, abs=1e-8), (k, key)
     assert status(run)["state"] == "finished"
+
+
+def test_the_printed_continue_command_works_pasted_for_a_sweep_runs_directory(tmp_path):
+    """A sweep's run directory is named by its overrides (``budget=cpu_long,seed=0``); Hydra reads ``=`` and ``,``
+    in an override as syntax, so the command a stopped run prints must quote the path for Hydra and the shell."""
+    runs = tmp_path / "roadmap" / "budget=cpu_long,seed=0"
+    done = run_module("gan_zoo.train", *CLI, f"paths.runs_dir={hydra_value(str(runs))}", "total_kimg=0.096", KILL,
+                      "+callbacks.kill.iteration=5", cwd=tmp_path)
+    assert done.returncode == 143, done.stderr[-3000:]
+    (line,) = [x for x in done.stderr.splitlines() if "continue with: " in x]
+    argv = shlex.split(line.split("continue with: ", 1)[1])
+    assert argv[0] == "gan-zoo-train"
+    resumed = run_module("gan_zoo.train", *argv[1:], cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert status(only_run(runs))["state"] == "finished"
+    assert sorted(loss_rows(only_run(runs))) == kimgs(12)
 
 
 def test_ctrl_c_from_outside_checkpoints_and_exits_130(tmp_path):

@@ -115,3 +115,17 @@ def test_claim_never_reached_is_reported_as_such(tmp_path):
     assert full.appears is None and not full.holds and full.holds_from is None
     more = next(line for line in lines if line.claim.startswith("RpGAN + R1 + R2 covers more"))
     assert {s for _, s, _ in more.points} == {NOT_TESTED}  # no GAN row at all
+
+
+def test_the_figure_spans_the_seeds_values_not_the_two_seed_intervals(tmp_path):
+    """Two seeds 200 modes apart: the t-interval (12.7 standard errors) reaches below 0 and above 1000 modes.
+    The y axis spans the seeds' values, padded by 5 %, so the curves stay readable."""
+    _run(tmp_path, "rpgan_r1_r2", 0, [800, 900, 995])
+    _run(tmp_path, "rpgan_r1_r2", 1, [600, 700, 990])
+    runs = [read_run(p, print) for p in find_run_dirs(tmp_path)]
+    limits = budget.plot(TABLE, runs, ["modes", "kl"], tmp_path / "f.png")
+    pad = 0.05 * (995 - 600)
+    assert limits["modes"] == (600 - pad, 995 + pad)
+    kls = [(1000 - m) / 100 for m in (800, 900, 995, 600, 700, 990)]
+    assert limits["kl"] == (min(kls) - 0.05 * (max(kls) - min(kls)), max(kls) + 0.05 * (max(kls) - min(kls)))
+    assert (tmp_path / "f.png").stat().st_size > 1000

@@ -229,7 +229,10 @@ def data_reference(runs: list[Run]) -> str:
             f"runs are measured): {ref['modes']:.0f} modes, KL {ref['kl']:.4f}; this is the metric's ceiling here.")
 
 
-def plot(table: str, runs: list[Run], metrics: list[str], path: Path) -> None:
+def plot(table: str, runs: list[Run], metrics: list[str], path: Path) -> dict[str, tuple[float, float]]:
+    """Each metric's mean over seeds per row against kimg, with its 95 % CI as a band. The y axis spans the
+    seeds' own values (padded by 5 %), not the bands: with n=2 a t-interval is 12.7 standard errors wide and
+    would squash every curve into a line (and reach below 0 FD or above 1000 modes). Returns the y limits."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -238,8 +241,9 @@ def plot(table: str, runs: list[Run], metrics: list[str], path: Path) -> None:
     ks = eval_points(runs, metrics)
     rows = sorted({str(r.row) for r in runs})
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.6), squeeze=False)
+    limits: dict[str, tuple[float, float]] = {}
     for ax, m in zip(axes[0], metrics):
-        base = metric_base(m)
+        base, seen = metric_base(m), []
         for row in rows:
             xs, ms, hs = [], [], []
             for k in ks:
@@ -247,9 +251,14 @@ def plot(table: str, runs: list[Run], metrics: list[str], path: Path) -> None:
                 if vals:
                     mean, half = mean_ci(vals)
                     xs.append(k), ms.append(mean), hs.append(half or 0.0)
+                    seen += vals
             line, = ax.plot(xs, ms, marker="o", label=row)
             ax.fill_between(xs, [a - b for a, b in zip(ms, hs)], [a + b for a, b in zip(ms, hs)],
                             color=line.get_color(), alpha=0.2)
+        if seen:
+            pad = 0.05 * (max(seen) - min(seen)) or 0.05 * abs(max(seen)) or 1.0
+            ax.set_ylim(min(seen) - pad, max(seen) + pad)
+            limits[m] = ax.get_ylim()
         ax.set_xlabel("kimg")
         ax.set_ylabel(m)
         ax.grid(alpha=0.3)
@@ -258,6 +267,7 @@ def plot(table: str, runs: list[Run], metrics: list[str], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return limits
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -293,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         sections = [Section("Scale and protocol", study.captions)]
         sections += [Section(title, [], header, body) for title, header, body in study.tables]
         sections[-1].verdicts = study.verdicts
-        sections[-1].images = [("metrics against kimg, mean and 95 % CI per row", paths[2])]
+        sections[-1].images = [("metrics against kimg, mean and 95 % CI per row (the axes span the seeds' "
+                                 "values; wider intervals run off them)", paths[2])]
         if study.notes:
             sections.append(Section("Throughput", [n for n in study.notes if n]))
         write_html(paths[3], f"{table}: claims against training length", sections)
